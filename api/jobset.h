@@ -45,14 +45,12 @@ struct JobSpec {
   std::optional<std::string> pod_replacement_policy;
   std::optional<bool> suspend;
   PodTemplateSpec template_;
-  bool has_template = false;  // whether "template" was present on the wire
   RawJson extra;
 };
 
 struct JobTemplateSpec {
   ObjectMeta metadata;
   JobSpec spec;
-  bool has_spec = false;
   RawJson extra;
 };
 
@@ -120,7 +118,6 @@ struct Coordinator {
 struct VolumeClaimPolicy {
   std::optional<std::vector<RawJson>> templates;  // PersistentVolumeClaim objects, verbatim
   std::optional<std::string> retention_when_deleted;  // retentionPolicy.whenDeleted
-  bool has_retention_policy = false;
   RawJson retention_extra;
   RawJson extra;
 };

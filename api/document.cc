@@ -1,0 +1,255 @@
+#include "api/document.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <regex>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "api/internal/json.h"
+#include "common/status_macros.h"
+
+namespace phalanx::api {
+namespace {
+
+using internal::Json;
+
+// An upper bound of the YAML nesting depth: every level needs an indentation column, a block
+// indicator ("- ", "? ", ": ") or an open flow bracket. Counted outside quoted scalars.
+int YamlDepthBound(std::string_view text) {
+  int flow = 0, max_bound = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t eol = text.find('\n', i);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(i, eol - i);
+    int indent = 0;
+    while (indent < static_cast<int>(line.size()) && line[indent] == ' ') ++indent;
+    int indicators = 0;
+    char quote = 0;
+    for (size_t k = indent; k < line.size(); ++k) {
+      char c = line[k];
+      if (quote) {
+        if (c == '\\' && quote == '"') {
+          ++k;
+        } else if (c == quote) {
+          quote = 0;
+        }
+        continue;
+      }
+      if (c == '#' && (k == 0 || line[k - 1] == ' ')) break;
+      bool next_blank = k + 1 >= line.size() || line[k + 1] == ' ';
+      if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '[' || c == '{') {
+        ++flow;
+      } else if (c == ']' || c == '}') {
+        flow = std::max(0, flow - 1);
+      } else if ((c == '-' || c == '?' || c == ':') && next_blank) {
+        ++indicators;
+      }
+    }
+    max_bound = std::max(max_bound, flow + indent / 2 + indicators);
+    i = eol + 1;
+  }
+  return max_bound;
+}
+
+bool IsNullPlain(const std::string& s) {
+  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
+
+// YAML 1.2 core schema resolution of a plain scalar.
+Json ResolvePlain(const std::string& s) {
+  if (IsNullPlain(s)) return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  static const std::regex kInt("[-+]?[0-9]+");
+  static const std::regex kFloat("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
+  if (s.size() < 40 && std::regex_match(s, kInt)) {
+    int64_t v;
+    if (absl::SimpleAtoi(s, &v)) return v;
+    uint64_t u;
+    if (absl::SimpleAtoi(s, &u)) return u;
+    double d;
+    if (absl::SimpleAtod(s, &d)) return d;
+  }
+  if (s.size() < 64 && std::regex_match(s, kFloat)) {
+    double d;
+    if (absl::SimpleAtod(s, &d) && std::isfinite(d)) return d;
+  }
+  if (s.size() > 2 && s.size() < 20 && s[0] == '0' && s[1] == 'x') {
+    uint64_t v;
+    if (absl::SimpleHexAtoi(s.substr(2), &v)) return v;
+  }
+  return s;
+}
+
+struct Converter {
+  size_t nodes = 0;
+
+  absl::StatusOr<Json> Convert(const YAML::Node& node, int depth) {
+    if (++nodes > kMaxNodes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("document too large: more than ", kMaxNodes, " nodes (alias expansion?)"));
+    }
+    if (depth > kMaxNestingDepth) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("document nested deeper than ", kMaxNestingDepth, " levels"));
+    }
+    switch (node.Type()) {
+      case YAML::NodeType::Undefined:
+      case YAML::NodeType::Null:
+        return Json(nullptr);
+      case YAML::NodeType::Scalar: {
+        const std::string& v = node.Scalar();
+        if (node.Tag() == "?") return ResolvePlain(v);
+        if (node.Tag() == "tag:yaml.org,2002:int" || node.Tag() == "!!int") return ResolvePlain(v);
+        return Json(v);
+      }
+      case YAML::NodeType::Sequence: {
+        Json a = Json::array();
+        for (const auto& child : node) {
+          PHALANX_ASSIGN_OR_RETURN(Json c, Convert(child, depth + 1));
+          a.push_back(std::move(c));
+        }
+        return a;
+      }
+      case YAML::NodeType::Map: {
+        Json o = Json::object();
+        for (const auto& kv : node) {
+          if (!kv.first.IsScalar()) {
+            return absl::InvalidArgumentError("only scalar mapping keys are supported");
+          }
+          std::string key = kv.first.Scalar();
+          if (o.contains(key)) {
+            return absl::InvalidArgumentError(absl::StrCat("duplicate mapping key \"", key, "\""));
+          }
+          PHALANX_ASSIGN_OR_RETURN(Json c, Convert(kv.second, depth + 1));
+          o[key] = std::move(c);
+        }
+        return o;
+      }
+    }
+    return Json(nullptr);
+  }
+};
+
+bool LooksLikeJson(std::string_view text) {
+  size_t p = text.find_first_not_of(" \t\r\n");
+  return p != std::string_view::npos && (text[p] == '{' || text[p] == '[');
+}
+
+// Emits `j` into `out`, quoting strings that would resolve to another type.
+void Emit(YAML::Emitter& out, const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::object:
+      if (j.empty()) {
+        out << YAML::Flow << YAML::BeginMap << YAML::EndMap;
+        return;
+      }
+      out << YAML::BeginMap;
+      for (const auto& [k, v] : j.items()) {
+        out << YAML::Key;
+        if (!ResolvePlain(k).is_string()) {
+          out << YAML::DoubleQuoted << k;
+        } else {
+          out << k;
+        }
+        out << YAML::Value;
+        Emit(out, v);
+      }
+      out << YAML::EndMap;
+      return;
+    case Json::value_t::array:
+      if (j.empty()) {
+        out << YAML::Flow << YAML::BeginSeq << YAML::EndSeq;
+        return;
+      }
+      out << YAML::BeginSeq;
+      for (const auto& v : j) Emit(out, v);
+      out << YAML::EndSeq;
+      return;
+    case Json::value_t::string: {
+      const std::string& s = j.get_ref<const std::string&>();
+      if (!ResolvePlain(s).is_string()) {
+        out << YAML::DoubleQuoted << s;
+      } else {
+        out << s;
+      }
+      return;
+    }
+    case Json::value_t::boolean:
+      out << (j.get<bool>() ? "true" : "false");
+      return;
+    case Json::value_t::null:
+      out << YAML::Null;
+      return;
+    default:
+      out << j.dump();
+      return;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ParseDocuments(std::string_view text) {
+  if (text.size() > kMaxDocumentBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input too large: ", text.size(), " bytes (limit ", kMaxDocumentBytes, ")"));
+  }
+  std::vector<std::string> out;
+  if (LooksLikeJson(text)) {
+    PHALANX_ASSIGN_OR_RETURN(Json j, internal::ParseJson(text));
+    out.push_back(j.dump());
+    return out;
+  }
+  if (YamlDepthBound(text) > kMaxNestingDepth) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("document nested deeper than ", kMaxNestingDepth, " levels"));
+  }
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "malformed YAML: line ", e.mark.line + 1, ", column ", e.mark.column + 1, ": ", e.msg));
+  }
+  Converter conv;
+  for (const auto& doc : docs) {
+    if (doc.IsNull() || !doc.IsDefined()) continue;
+    PHALANX_ASSIGN_OR_RETURN(Json j, conv.Convert(doc, 0));
+    out.push_back(j.dump());
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> ParseSingleDocument(std::string_view text) {
+  PHALANX_ASSIGN_OR_RETURN(std::vector<std::string> docs, ParseDocuments(text));
+  if (docs.empty()) return absl::InvalidArgumentError("the input holds no document");
+  if (docs.size() > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected one document, found ", docs.size()));
+  }
+  return std::move(docs[0]);
+}
+
+absl::StatusOr<std::string> JsonToYaml(std::string_view json) {
+  PHALANX_ASSIGN_OR_RETURN(Json j, internal::ParseJson(json));
+  YAML::Emitter out;
+  out.SetIndent(2);
+  out.SetSeqFormat(YAML::Block);
+  Emit(out, j);
+  if (!out.good()) return absl::InternalError(absl::StrCat("YAML emitter: ", out.GetLastError()));
+  return absl::StrCat(out.c_str(), "\n");
+}
+
+absl::StatusOr<std::string> PrettyJson(std::string_view json) {
+  PHALANX_ASSIGN_OR_RETURN(Json j, internal::ParseJson(json));
+  return j.dump(2) + "\n";
+}
+
+}  // namespace phalanx::api
