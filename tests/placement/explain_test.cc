@@ -1,1 +1,78 @@
+#include "placement/explain.h"
+
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
+
+namespace phalanx::placement {
+namespace {
+
+TEST(PlacementExplainTest, Table) {
+  struct Case {
+    std::string name;
+    Shortfall s;
+    std::string want;
+  };
+  Shortfall ex;
+  ex.kind = Shortfall::Kind::kExclusive;
+  ex.key = "cloud.google.com/gke-nodepool";
+  ex.needed = 4;
+  ex.pods_per_job = 16;
+  ex.per_pod = "4 google.com/tpu";
+  ex.total = 5;
+  ex.free = 3;
+  ex.reserved = 2;
+  ex.reserved_by = {{"ml/train", 2}};
+  Shortfall many = ex;
+  many.reserved = 5;
+  many.reserved_by = {{"ml/a", 2}, {"ml/b", 1}};
+  many.occupied = 1;
+  many.too_small = 2;
+  Shortfall none = ex;
+  none.total = 0;
+  none.free = 0;
+  none.reserved = 0;
+  none.reserved_by.clear();
+  Shortfall col;
+  col.kind = Shortfall::Kind::kColocate;
+  col.key = "sb";
+  col.colocate_key = "block";
+  col.needed = 3;
+  col.best_colocate = "block=b1";
+  col.best_colocate_jobs = 2;
+  Shortfall cap;
+  cap.kind = Shortfall::Kind::kCapacity;
+  cap.needed = 2;
+  cap.per_pod = "8000 cpu";
+  cap.fitted = 1;
+  Shortfall bad;
+  bad.kind = Shortfall::Kind::kInvalid;
+  bad.detail = "no jobs";
+  const std::vector<Case> cases = {
+      {"none", Shortfall{}, ""},
+      {"exclusive",
+       ex,
+       "gang needs 4 domains of cloud.google.com/gke-nodepool with 16 pods of 4 google.com/tpu; "
+       "3 free, 2 reserved by ml/train"},
+      {"several owners",
+       many,
+       "gang needs 4 domains of cloud.google.com/gke-nodepool with 16 pods of 4 google.com/tpu; "
+       "3 free, 5 reserved by ml/a (2), ml/b (1) and others, 1 in use by other pods, 2 too small "
+       "or unhealthy"},
+      {"no domains",
+       none,
+       "gang needs 4 domains of cloud.google.com/gke-nodepool with 16 pods of 4 google.com/tpu; "
+       "0 free (no node has label cloud.google.com/gke-nodepool)"},
+      {"colocate", col, "gang needs 3 domains of sb within one block; best block=b1 has 2 free"},
+      {"capacity", cap, "gang needs 2 pods of 8000 cpu outside reserved domains; 1 fit"},
+      {"invalid", bad, "invalid gang: no jobs"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(Explain(c.s), c.want);
+  }
+}
+
+}  // namespace
+}  // namespace phalanx::placement
