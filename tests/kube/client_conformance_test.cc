@@ -368,7 +368,7 @@ TEST_P(ClientConformanceTest, WatchTimeoutEndsWithBookmark) {
   EXPECT_THAT(w->Next(absl::Seconds(10)), StatusIs(absl::StatusCode::kUnavailable));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ClientConformanceTest, ::testing::Values(Kind::kMemory),
+INSTANTIATE_TEST_SUITE_P(Backends, ClientConformanceTest, ::testing::Values(Kind::kMemory, Kind::kHttp),
                          [](const ::testing::TestParamInfo<Kind>& info) {
                            return info.param == Kind::kMemory ? "Memory" : "Http";
                          });
