@@ -182,6 +182,7 @@ struct HttpClient::Impl {
     c->set_read_timeout(secs(read_timeout));
     c->set_write_timeout(secs(cfg.request_timeout));
     c->set_keep_alive(true);
+    c->set_tcp_nodelay(true);
     return c;
   }
 

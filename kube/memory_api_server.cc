@@ -243,6 +243,7 @@ struct MemoryApiServer::Impl {
 
 MemoryApiServer::MemoryApiServer(MemoryCluster& cluster) : impl_(std::make_unique<Impl>(cluster)) {
   impl_->server.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  impl_->server.set_tcp_nodelay(true);
   auto handler = [this](const httplib::Request& req, httplib::Response& res) { impl_->Handle(req, res); };
   const char* all = R"(/.*)";
   impl_->server.Get(all, handler);

@@ -1,0 +1,223 @@
+#include "kube/informer.h"
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "common/log.h"
+#include "kube/errors.h"
+
+namespace phalanx::kube {
+
+Informer::Informer(Client& client, const Resource& resource, InformerOptions options)
+    : client_(client), resource_(resource.Main()), options_(std::move(options)) {}
+
+Informer::~Informer() { Stop(); }
+
+void Informer::AddHandlers(EventHandlers handlers) { handlers_.push_back(std::move(handlers)); }
+
+void Informer::Start() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (thread_.joinable() || stopping_) return;
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Informer::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    if (active_ != nullptr) active_->Stop();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Informer::HasSynced() const {
+  absl::MutexLock lock(&mu_);
+  return synced_;
+}
+
+bool Informer::WaitForSync(absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&synced_), timeout);
+  return synced_;
+}
+
+std::vector<std::shared_ptr<const Object>> Informer::Snapshot() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::shared_ptr<const Object>> out;
+  out.reserve(cache_.size());
+  for (const auto& [k, v] : cache_) out.push_back(v);
+  return out;
+}
+
+std::shared_ptr<const Object> Informer::Get(absl::string_view ns, absl::string_view name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = cache_.find(Key(std::string(ns), std::string(name)));
+  return it == cache_.end() ? nullptr : it->second;
+}
+
+std::string Informer::ResourceVersion() const {
+  absl::MutexLock lock(&mu_);
+  return rv_;
+}
+
+int64_t Informer::ListCount() const {
+  absl::MutexLock lock(&mu_);
+  return lists_;
+}
+
+bool Informer::Sleep(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&stopping_), d);
+  return !stopping_;
+}
+
+void Informer::Run() {
+  absl::Duration backoff = options_.min_backoff;
+  bool need_list = true;
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    if (need_list) {
+      if (!ListAndReplace()) {
+        if (!Sleep(backoff)) return;
+        backoff = std::min(backoff * 2, options_.max_backoff);
+        continue;
+      }
+      need_list = false;
+      backoff = options_.min_backoff;
+    }
+    bool progress = false;
+    need_list = !WatchOnce(&progress);
+    if (progress || need_list) {
+      backoff = options_.min_backoff;
+    } else {
+      if (!Sleep(backoff)) return;
+      backoff = std::min(backoff * 2, options_.max_backoff);
+    }
+  }
+}
+
+bool Informer::ListAndReplace() {
+  ListOptions lo;
+  lo.label_selector = options_.label_selector;
+  lo.field_selector = options_.field_selector;
+  lo.limit = options_.page_size;
+  absl::StatusOr<ObjectList> list = client_.ListAll(resource_, options_.namespace_, lo);
+  if (!list.ok()) {
+    PHALANX_LOG(kWarning, "informer list failed",
+                {{"resource", resource_.GroupResource()}, {"error", list.status().ToString()}});
+    return false;
+  }
+  std::map<Key, std::shared_ptr<const Object>> fresh;
+  for (Object& o : list->items) {
+    Key k(o.meta.namespace_, o.meta.name);
+    fresh.emplace(std::move(k), std::make_shared<const Object>(std::move(o)));
+  }
+  std::map<Key, std::shared_ptr<const Object>> old;
+  {
+    absl::MutexLock lock(&mu_);
+    old.swap(cache_);
+    cache_ = fresh;
+    rv_ = list->resource_version;
+    ++lists_;
+  }
+  for (const auto& [k, obj] : fresh) {
+    auto it = old.find(k);
+    for (const EventHandlers& h : handlers_) {
+      if (it == old.end()) {
+        if (h.on_add) h.on_add(*obj);
+      } else if (it->second->meta.resource_version != obj->meta.resource_version) {
+        if (h.on_update) h.on_update(*it->second, *obj);
+      }
+    }
+  }
+  for (const auto& [k, obj] : old) {
+    if (fresh.count(k)) continue;
+    for (const EventHandlers& h : handlers_) {
+      if (h.on_delete) h.on_delete(*obj);
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  synced_ = true;
+  return true;
+}
+
+bool Informer::WatchOnce(bool* made_progress) {
+  WatchOptions wo;
+  wo.label_selector = options_.label_selector;
+  wo.field_selector = options_.field_selector;
+  wo.allow_bookmarks = true;
+  wo.timeout = options_.watch_timeout;
+  {
+    absl::MutexLock lock(&mu_);
+    wo.resource_version = rv_;
+  }
+  absl::StatusOr<std::unique_ptr<WatchStream>> stream = client_.Watch(resource_, options_.namespace_, wo);
+  if (!stream.ok()) {
+    if (absl::IsOutOfRange(stream.status())) return false;
+    PHALANX_LOG(kWarning, "informer watch failed",
+                {{"resource", resource_.GroupResource()}, {"error", stream.status().ToString()}});
+    return true;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return true;
+    active_ = stream->get();
+  }
+  bool relist = false;
+  while (true) {
+    absl::StatusOr<WatchEvent> ev = (*stream)->Next(absl::Milliseconds(500));
+    if (absl::IsDeadlineExceeded(ev.status())) continue;
+    if (!ev.ok()) break;  // stopped, or the stream ended: the caller decides
+    if (ev->type == WatchEventType::kError) {
+      if (absl::IsOutOfRange(ev->error)) {
+        relist = true;
+      } else {
+        PHALANX_LOG(kWarning, "informer watch error",
+                    {{"resource", resource_.GroupResource()}, {"error", ev->error.ToString()}});
+      }
+      break;
+    }
+    *made_progress = true;
+    Apply(*ev);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    active_ = nullptr;
+  }
+  (*stream)->Stop();
+  return !relist;
+}
+
+void Informer::Apply(const WatchEvent& ev) {
+  auto obj = std::make_shared<const Object>(ev.object);
+  Key k(obj->meta.namespace_, obj->meta.name);
+  std::shared_ptr<const Object> old;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!obj->meta.resource_version.empty()) rv_ = obj->meta.resource_version;
+    if (ev.type == WatchEventType::kBookmark) return;
+    auto it = cache_.find(k);
+    if (it != cache_.end()) old = it->second;
+    if (ev.type == WatchEventType::kDeleted) {
+      cache_.erase(k);
+    } else {
+      cache_[k] = obj;
+    }
+  }
+  for (const EventHandlers& h : handlers_) {
+    if (ev.type == WatchEventType::kDeleted) {
+      if (h.on_delete) h.on_delete(*obj);
+    } else if (old == nullptr) {
+      if (h.on_add) h.on_add(*obj);
+    } else {
+      if (h.on_update) h.on_update(*old, *obj);
+    }
+  }
+}
+
+}  // namespace phalanx::kube

@@ -1,0 +1,97 @@
+// kube/informer.h
+//
+// Informer: a list+watch cache of one resource (optionally one namespace and selectors) that calls
+// handlers on changes. Runs on a thread of its own:
+//   list (paginated) → replace the cache, calling add/update/delete for the differences →
+//   watch from the list's resourceVersion (bookmarks on) → apply events, remember the last
+//   resourceVersion → when the stream ends (server timeout, dropped connection) watch again from it,
+//   with exponential backoff on failures → on 410 Expired (ERROR event or status) relist.
+// Handlers run on the informer thread, one at a time, after the cache has changed; they must not block
+// for long. Snapshot() and Get() copy out shared immutable objects and may be called from any thread.
+// Periodic resync is not implemented: consumers needing it requeue on their own timers.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "kube/client.h"
+
+namespace phalanx::kube {
+
+struct InformerOptions {
+  std::string namespace_;              // "" = all namespaces
+  std::string label_selector;
+  std::string field_selector;
+  int64_t page_size = 500;             // list page size (0 = one page)
+  absl::Duration watch_timeout = absl::Minutes(5);  // server-side timeoutSeconds of each watch
+  absl::Duration min_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(10);
+};
+
+struct EventHandlers {
+  std::function<void(const Object&)> on_add;
+  std::function<void(const Object& old_obj, const Object& new_obj)> on_update;
+  std::function<void(const Object&)> on_delete;  // the last state known
+};
+
+class Informer {
+ public:
+  Informer(Client& client, const Resource& resource, InformerOptions options = {});
+  ~Informer();  // Stop()
+  Informer(const Informer&) = delete;
+  Informer& operator=(const Informer&) = delete;
+
+  // Register before Start().
+  void AddHandlers(EventHandlers handlers);
+  void Start();
+  // Ends the watch and joins the thread. Idempotent.
+  void Stop();
+
+  // True once the first list has been applied.
+  bool HasSynced() const;
+  // Blocks until synced or `timeout`; returns HasSynced().
+  bool WaitForSync(absl::Duration timeout) const;
+
+  std::vector<std::shared_ptr<const Object>> Snapshot() const;
+  // nullptr if absent. `ns` "" for cluster-scoped objects.
+  std::shared_ptr<const Object> Get(absl::string_view ns, absl::string_view name) const;
+  // The resourceVersion the cache reflects.
+  std::string ResourceVersion() const;
+  // How many times the informer has listed (1 after the first sync; more after 410s).
+  int64_t ListCount() const;
+
+ private:
+  using Key = std::pair<std::string, std::string>;
+
+  void Run();
+  // Returns false when stopping.
+  bool ListAndReplace();
+  // Watches until the stream ends; returns false if a relist is needed.
+  bool WatchOnce(bool* made_progress);
+  void Apply(const WatchEvent& ev);
+  // Sleeps up to `d` unless Stop() is called; returns false when stopping.
+  bool Sleep(absl::Duration d);
+
+  Client& client_;
+  const Resource resource_;
+  const InformerOptions options_;
+  std::vector<EventHandlers> handlers_;
+  std::thread thread_;
+
+  mutable absl::Mutex mu_;
+  std::map<Key, std::shared_ptr<const Object>> cache_ ABSL_GUARDED_BY(mu_);
+  std::string rv_ ABSL_GUARDED_BY(mu_);
+  bool synced_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t lists_ ABSL_GUARDED_BY(mu_) = 0;
+  WatchStream* active_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
+}  // namespace phalanx::kube
