@@ -1,0 +1,199 @@
+// Golden tests of the admission handler on the real AdmissionReview bodies captured from a Kubernetes
+// 1.36 API server, plus malformed input. String in, string out: no sockets.
+#include "webhook/handler.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "api/admission.h"
+#include "api/json_patch.h"
+#include "api/pod.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/files.h"
+#include "tests/testing/status_matchers.h"
+
+namespace phalanx::webhook {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Fixture(const std::string& name) {
+  return phalanx::testing::ReadFileOrDie(phalanx::testing::FixturesDir() + "/admission/" + name);
+}
+
+// Runs `body` through `path` and checks the envelope rules every answer must follow.
+api::AdmissionResponseReview Call(std::string_view path, const std::string& body) {
+  HttpReply reply = HandleAdmission(path, "application/json", body);
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(reply.content_type, "application/json");
+  auto request = api::DecodeAdmissionReview(body);
+  EXPECT_TRUE(request.ok()) << request.status();
+  auto decoded = api::DecodeAdmissionResponseReview(reply.body);
+  EXPECT_TRUE(decoded.ok()) << decoded.status() << "\n" << reply.body;
+  if (!decoded.ok() || !request.ok()) return {};
+  EXPECT_EQ(decoded->api_version, request->api_version);
+  EXPECT_EQ(decoded->kind, "AdmissionReview");
+  EXPECT_EQ(decoded->response.uid, request->request.uid);
+  // patch and patchType come together, and only from mutating endpoints.
+  EXPECT_EQ(decoded->response.patch.has_value(), decoded->patch_type.has_value());
+  if (decoded->patch_type) {
+    EXPECT_EQ(*decoded->patch_type, "JSONPatch");
+  }
+  if (path.find("/validate") == 0) {
+    EXPECT_FALSE(decoded->response.patch.has_value());
+  }
+  for (const auto& w : decoded->response.warnings) EXPECT_LE(w.size(), 120u) << w;
+  return *decoded;
+}
+
+std::string ObjectOf(const std::string& body) {
+  auto review = api::DecodeAdmissionReview(body);
+  EXPECT_TRUE(review.ok());
+  return review->request.object->Text();
+}
+
+// Replaces `object` in an AdmissionReview body with `new_object` (JSON text), keeping the rest.
+std::string WithObject(const std::string& body, const std::string& new_object) {
+  auto review = api::DecodeAdmissionReview(body);
+  EXPECT_TRUE(review.ok());
+  const auto& r = review->request;
+  return absl::StrCat(R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":")",
+                      r.uid, R"(","kind":{"group":"","version":"v1","kind":"Pod"},)",
+                      R"("resource":{"group":"","version":"v1","resource":"pods"},"namespace":")",
+                      r.namespace_, R"(","operation":"CREATE","object":)", new_object,
+                      R"(,"oldObject":null,"dryRun":false}})");
+}
+
+constexpr char kPodMutationPatch[] =
+    R"([{"op":"add","path":"/metadata/labels/jobset.sigs.k8s.io~1priority","value":"0"},)"
+    R"({"op":"add","path":"/spec/schedulingGates","value":[{"name":"phalanx.dev/placement"}]}])";
+
+TEST(HandlerGoldenTest, MutatePodFromJobController) {
+  for (const char* name : {"pod-create-from-job-controller.mutate-pod.request.json",
+                           "pod-create-from-job-controller.mutate-pod.2.request.json"}) {
+    SCOPED_TRACE(name);
+    const std::string body = Fixture(name);
+    api::AdmissionResponseReview r = Call(kMutatePodPath, body);
+    EXPECT_TRUE(r.response.allowed);
+    ASSERT_TRUE(r.response.patch.has_value());
+    EXPECT_EQ(*r.response.patch, kPodMutationPatch);
+    EXPECT_TRUE(r.response.warnings.empty());
+
+    // The patch applies to the pod as received and leaves a pod needing nothing more: a second call
+    // (reinvocation after another webhook's change) adds nothing twice.
+    ASSERT_OK_AND_ASSIGN(std::string patched, api::ApplyJsonPatch(ObjectOf(body), *r.response.patch));
+    ASSERT_OK_AND_ASSIGN(api::Pod pod, api::DecodePod(patched));
+    EXPECT_EQ(pod.metadata.Label("jobset.sigs.k8s.io/priority"), "0");
+    EXPECT_TRUE(pod.HasSchedulingGate("phalanx.dev/placement"));
+    api::AdmissionResponseReview again = Call(kMutatePodPath, WithObject(body, patched));
+    EXPECT_TRUE(again.response.allowed);
+    EXPECT_FALSE(again.response.patch.has_value());
+  }
+}
+
+TEST(HandlerGoldenTest, ExactResponseBodyForJobControllerPod) {
+  HttpReply reply = HandleAdmission(
+      kMutatePodPath, "application/json",
+      Fixture("pod-create-from-job-controller.mutate-pod.request.json"));
+  EXPECT_EQ(reply.body,
+            absl::StrCat(R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",)",
+                         R"("response":{"allowed":true,"patch":")",
+                         api::Base64Encode(kPodMutationPatch),
+                         R"(","patchType":"JSONPatch","uid":"0f3387bc-e650-4e2b-9c75-56c0a13b2f95"}})"));
+  EXPECT_EQ(reply.result, "patched");
+}
+
+TEST(HandlerGoldenTest, ValidatePodFromJobController) {
+  for (const char* name : {"pod-create-from-job-controller.validate-pod.request.json",
+                           "pod-create-from-job-controller.validate-pod.2.request.json"}) {
+    SCOPED_TRACE(name);
+    api::AdmissionResponseReview r = Call(kValidatePodPath, Fixture(name));
+    EXPECT_TRUE(r.response.allowed);
+    EXPECT_FALSE(r.response.status.has_value());
+    EXPECT_TRUE(r.response.warnings.empty());
+  }
+}
+
+TEST(HandlerGoldenTest, PodWithoutJobSetAnnotationUnchanged) {
+  // The capture's pod with its JobSet annotations removed: the objectSelector matched the label, the
+  // handler checks the annotation (as upstream does).
+  const std::string body = Fixture("pod-create-from-job-controller.mutate-pod.request.json");
+  ASSERT_OK_AND_ASSIGN(
+      std::string stripped,
+      api::ApplyJsonPatch(ObjectOf(body), R"([{"op":"remove","path":"/metadata/annotations"}])"));
+  api::AdmissionResponseReview r = Call(kMutatePodPath, WithObject(body, stripped));
+  EXPECT_TRUE(r.response.allowed);
+  EXPECT_FALSE(r.response.patch.has_value());
+}
+
+TEST(HandlerGoldenTest, PodReviewWithNonPodObjectIsAllowed) {
+  // A misconfigured rule sending JobSets to the pod endpoint must not block anything.
+  api::AdmissionResponseReview r =
+      Call(kMutatePodPath, Fixture("jobset-create-named.mutate-jobset.request.json"));
+  EXPECT_TRUE(r.response.allowed);
+  EXPECT_FALSE(r.response.patch.has_value());
+  EXPECT_EQ(r.response.warnings.size(), 1u);
+}
+
+TEST(HandlerGoldenTest, PodWithBadFieldTypeIsA400InTheReview) {
+  const std::string body = Fixture("pod-create-from-job-controller.mutate-pod.request.json");
+  ASSERT_OK_AND_ASSIGN(
+      std::string bad,
+      api::ApplyJsonPatch(ObjectOf(body), R"([{"op":"replace","path":"/spec/priority","value":"high"}])"));
+  api::AdmissionResponseReview r = Call(kMutatePodPath, WithObject(body, bad));
+  EXPECT_FALSE(r.response.allowed);
+  ASSERT_TRUE(r.response.status.has_value());
+  EXPECT_EQ(r.response.status->code, 400);
+  EXPECT_THAT(r.response.status->message, HasSubstr("spec.priority"));
+}
+
+TEST(HandlerTest, UnknownPathIs404) {
+  HttpReply reply = HandleAdmission("/mutate-v1-pod", "application/json", "{}");
+  EXPECT_EQ(reply.status, 404);
+  EXPECT_EQ(reply.result, "not_found");
+  EXPECT_FALSE(IsAdmissionPath("/"));
+  EXPECT_TRUE(IsAdmissionPath(kValidateJobSetPath));
+}
+
+TEST(HandlerTest, WrongContentTypeIs400) {
+  const std::string body = Fixture("pod-create-from-job-controller.mutate-pod.request.json");
+  for (const char* ct : {"", "text/plain", "application/yaml", "application/jsonx"}) {
+    SCOPED_TRACE(ct);
+    HttpReply reply = HandleAdmission(kMutatePodPath, ct, body);
+    EXPECT_EQ(reply.status, 400);
+    EXPECT_THAT(reply.body, HasSubstr("expected application/json"));
+    EXPECT_EQ(reply.result, "bad_request");
+  }
+  for (const char* ct : {"application/json; charset=utf-8", "Application/JSON"}) {
+    SCOPED_TRACE(ct);
+    EXPECT_EQ(HandleAdmission(kMutatePodPath, ct, body).status, 200);
+  }
+}
+
+TEST(HandlerTest, MalformedBodiesAre400WithAMessage) {
+  struct Case {
+    std::string name, body, message;
+  } cases[] = {
+      {"empty", "", "empty"},
+      {"not json", "{\"apiVersion\":", "not an AdmissionReview"},
+      {"json but not a review", R"({"hello":"world"})", "apiVersion"},
+      {"v1 without request", R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"})",
+       "request"},
+      {"binary", std::string("\x00\xff\xfe{", 4), "not an AdmissionReview"},
+      {"deep nesting", std::string(100000, '['), "not an AdmissionReview"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    for (std::string_view path : {kMutatePodPath, kValidatePodPath, kMutateJobSetPath,
+                                  kValidateJobSetPath}) {
+      HttpReply reply = HandleAdmission(path, "application/json", c.body);
+      EXPECT_EQ(reply.status, 400);
+      EXPECT_THAT(reply.body, HasSubstr(c.message));
+      EXPECT_EQ(reply.content_type, "text/plain; charset=utf-8");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace phalanx::webhook

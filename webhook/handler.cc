@@ -1,0 +1,142 @@
+#include "webhook/handler.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "api/admission.h"
+#include "api/pod.h"
+#include "webhook/jobset_admission.h"
+#include "webhook/pod_mutation.h"
+#include "webhook/pod_validation.h"
+
+namespace phalanx::webhook {
+namespace {
+
+absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+HttpReply Plain(int status, std::string message, std::string result) {
+  HttpReply r;
+  r.status = status;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = std::move(message);
+  r.body += "\n";
+  r.result = std::move(result);
+  return r;
+}
+
+// "application/json", optionally with parameters ("; charset=utf-8"), case-insensitive.
+bool IsJson(std::string_view content_type) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  std::string lowered = absl::AsciiStrToLower(absl::StripAsciiWhitespace(Sv(media)));
+  return lowered == "application/json";
+}
+
+api::AdmissionResponse Denied(const api::AdmissionRequest& request, int32_t code,
+                              std::string reason, std::string message) {
+  api::AdmissionResponse r;
+  r.uid = request.uid;
+  r.allowed = false;
+  api::Status s;
+  s.status = "Failure";
+  s.code = code;
+  s.reason = std::move(reason);
+  s.message = std::move(message);
+  r.status = std::move(s);
+  return r;
+}
+
+// A pod review the pod policy cannot read. A non-pod object is let through (the webhook
+// configuration, not the object, is wrong; pods must keep being created); an undecodable pod is a
+// 400 like every other admission decoder answers it.
+std::optional<api::AdmissionResponse> CheckPodRequest(const api::AdmissionRequest& request,
+                                                      absl::StatusOr<api::Pod>& pod) {
+  api::AdmissionResponse allow;
+  allow.uid = request.uid;
+  if (request.kind.kind != "Pod" || !request.object) {
+    if (request.operation == api::AdmissionOperation::kCreate && request.kind.kind != "Pod") {
+      allow.warnings.push_back(
+          absl::StrCat("pod webhook received a ", request.kind.kind, "; nothing done"));
+    }
+    return allow;
+  }
+  pod = api::DecodePod(*request.object);
+  if (!pod.ok()) {
+    return Denied(request, 400, "BadRequest", std::string(pod.status().message()));
+  }
+  return std::nullopt;
+}
+
+api::AdmissionResponse MutatePod(const api::AdmissionRequest& request) {
+  absl::StatusOr<api::Pod> pod = absl::UnknownError("unset");
+  if (auto early = CheckPodRequest(request, pod)) return *std::move(early);
+  api::AdmissionResponse r;
+  r.uid = request.uid;
+  PodMutation m = DecidePodMutation(*pod, request.operation);
+  r.warnings = std::move(m.warnings);
+  api::JsonPatch patch = PodMutationPatch(*pod, m);
+  if (!patch.empty()) r.patch = patch.ToJson();
+  return r;
+}
+
+api::AdmissionResponse ValidatePodRequest(const api::AdmissionRequest& request) {
+  absl::StatusOr<api::Pod> pod = absl::UnknownError("unset");
+  if (auto early = CheckPodRequest(request, pod)) return *std::move(early);
+  PodVerdict v = ValidatePod(*pod, request.operation);
+  if (!v.allowed) return Denied(request, 403, "Forbidden", std::move(v.message));
+  api::AdmissionResponse r;
+  r.uid = request.uid;
+  r.warnings = std::move(v.warnings);
+  return r;
+}
+
+api::AdmissionResponse JobSetRequest(std::string_view path, const api::AdmissionRequest& request) {
+  if (request.kind.kind != "JobSet") {
+    return Denied(request, 400, "BadRequest",
+                  absl::StrCat("expected a JobSet, got kind \"", request.kind.kind, "\""));
+  }
+  return path == kMutateJobSetPath ? MutateJobSet(request) : ValidateJobSet(request);
+}
+
+std::string ResultOf(const api::AdmissionResponse& r) {
+  if (!r.allowed) return "denied";
+  return r.patch ? "patched" : "allowed";
+}
+
+}  // namespace
+
+bool IsAdmissionPath(std::string_view path) {
+  return path == kMutateJobSetPath || path == kValidateJobSetPath || path == kMutatePodPath ||
+         path == kValidatePodPath;
+}
+
+HttpReply HandleAdmission(std::string_view path, std::string_view content_type,
+                          std::string_view body) {
+  if (!IsAdmissionPath(path)) return Plain(404, "404 page not found", "not_found");
+  if (!IsJson(content_type)) {
+    return Plain(400,
+                 absl::StrCat("contentType=", Sv(content_type), ", expected application/json"),
+                 "bad_request");
+  }
+  if (body.empty()) return Plain(400, "request body is empty", "bad_request");
+  auto review = api::DecodeAdmissionReview(body);
+  if (!review.ok()) {
+    return Plain(400, absl::StrCat("not an AdmissionReview request: ", review.status().message()),
+                 "bad_request");
+  }
+  const api::AdmissionRequest& request = review->request;
+  api::AdmissionResponse response;
+  if (path == kMutatePodPath) {
+    response = MutatePod(request);
+  } else if (path == kValidatePodPath) {
+    response = ValidatePodRequest(request);
+  } else {
+    response = JobSetRequest(path, request);
+  }
+  HttpReply reply;
+  reply.result = ResultOf(response);
+  reply.body = api::EncodeAdmissionReview(review->api_version, response);
+  return reply;
+}
+
+}  // namespace phalanx::webhook
