@@ -34,8 +34,9 @@ std::string Explain(const Shortfall& s) {
     case Shortfall::Kind::kExclusive: {
       std::string out = absl::StrCat("gang needs ", s.needed, s.needed == 1 ? " domain" : " domains",
                                      " of ", s.key, " with ", s.pods_per_job,
-                                     s.pods_per_job == 1 ? " pod" : " pods", " of ", s.per_pod, "; ",
-                                     s.free, " free");
+                                     s.pods_per_job == 1 ? " pod" : " pods", " of ", s.per_pod);
+      if (s.other_jobs > 0) absl::StrAppend(&out, " besides ", s.other_jobs, " for its other Jobs");
+      absl::StrAppend(&out, "; ", s.free, " free");
       if (s.reserved > 0) absl::StrAppend(&out, ", ", ReservedBy(s));
       if (s.occupied > 0) absl::StrAppend(&out, ", ", s.occupied, " in use by other pods");
       if (s.too_small > 0) absl::StrAppend(&out, ", ", s.too_small, " too small or unhealthy");

@@ -26,6 +26,7 @@ struct Shortfall {
   std::string key;           // exclusive key of the shape that failed
   int32_t needed = 0;        // domains (kExclusive/kColocate) or pods (kCapacity) needed
   int32_t pods_per_job = 0;  // pods of each Job of that shape
+  int32_t other_jobs = 0;    // kExclusive: the gang's other exclusive Jobs on the same key
   std::string per_pod;       // "4 google.com/tpu"
   // Domains of `key`, by state (kExclusive): each domain counted once, first matching state wins.
   int32_t total = 0;

@@ -407,6 +407,9 @@ ReserveResult Reservations::Reserve(Cluster& cluster, const GangDemand& gang) {
   sf.kind = Shortfall::Kind::kExclusive;
   sf.key = s.first->exclusive_key;
   sf.needed = static_cast<int32_t>(s.jobs.size());
+  for (const Shape& other : shapes) {
+    if (&other != &s && other.level == s.level) sf.other_jobs += static_cast<int32_t>(other.jobs.size());
+  }
   attempt.Reset(kNoDomain);
   absl::btree_map<std::string, int32_t> by_owner;
   for (DomainId id : cluster.DomainsByPath(s.level)) {
@@ -419,10 +422,16 @@ ReserveResult Reservations::Reserve(Cluster& cluster, const GangDemand& gang) {
         break;
       case DomainState::kReserved: {
         ++sf.reserved;
-        OwnerId o = d.owner;
-        for (size_t k = 0; o == kNoOwner && k < d.nodes.size(); ++k) o = cluster.node(d.nodes[k]).owner;
-        const Reservation* r = OwnerGang(o);
-        if (r != nullptr) ++by_owner[r->owner];
+        // Held whole, or in part through overlapping domains of another key: name the holder
+        // (the least by name when several hold parts, so the text does not depend on node order).
+        const Reservation* holder = OwnerGang(d.owner);
+        if (holder == nullptr) {
+          for (NodeId n : d.nodes) {
+            const Reservation* r = OwnerGang(cluster.node(n).owner);
+            if (r != nullptr && (holder == nullptr || r->owner < holder->owner)) holder = r;
+          }
+        }
+        if (holder != nullptr) ++by_owner[holder->owner];
         break;
       }
       case DomainState::kOccupied:

@@ -34,6 +34,11 @@ TEST(PlacementExplainTest, Table) {
   none.free = 0;
   none.reserved = 0;
   none.reserved_by.clear();
+  Shortfall mixed = none;
+  mixed.needed = 1;
+  mixed.other_jobs = 2;
+  mixed.total = 3;
+  mixed.free = 3;
   Shortfall col;
   col.kind = Shortfall::Kind::kColocate;
   col.key = "sb";
@@ -64,6 +69,10 @@ TEST(PlacementExplainTest, Table) {
        none,
        "gang needs 4 domains of cloud.google.com/gke-nodepool with 16 pods of 4 google.com/tpu; "
        "0 free (no node has label cloud.google.com/gke-nodepool)"},
+      {"jobs of several sizes",
+       mixed,
+       "gang needs 1 domain of cloud.google.com/gke-nodepool with 16 pods of 4 google.com/tpu "
+       "besides 2 for its other Jobs; 3 free"},
       {"colocate", col, "gang needs 3 domains of sb within one block; best block=b1 has 2 free"},
       {"capacity", cap, "gang needs 2 pods of 8000 cpu outside reserved domains; 1 fit"},
       {"invalid", bad, "invalid gang: no jobs"},
