@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/time/clock.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -263,6 +264,8 @@ absl::Status MemoryApiServer::Start(int port) {
   }
   if (impl_->port <= 0) return absl::UnavailableError("MemoryApiServer: cannot bind 127.0.0.1");
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  // A stop() that lands before the accept loop starts would be lost: wait until it runs.
+  while (!impl_->server.is_running()) absl::SleepFor(absl::Milliseconds(1));
   return absl::OkStatus();
 }
 
