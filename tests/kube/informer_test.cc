@@ -138,7 +138,16 @@ class GatedClient final : public Client {
       mu_.Await(absl::Condition(&open_));
       --waiters_;
     }
-    return inner_.Watch(r, ns, o);
+    absl::StatusOr<std::unique_ptr<WatchStream>> w = inner_.Watch(r, ns, o);
+    absl::MutexLock lock(&mu_);
+    ++established_;
+    return w;
+  }
+  // Waits until `n` watches have been established (the server has registered them).
+  bool WaitForWatches(int n) {
+    absl::MutexLock lock(&mu_);
+    auto done = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return established_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(10));
   }
 
  private:
@@ -146,6 +155,7 @@ class GatedClient final : public Client {
   absl::Mutex mu_;
   bool open_ ABSL_GUARDED_BY(mu_) = true;
   int waiters_ ABSL_GUARDED_BY(mu_) = 0;
+  int established_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 TEST_P(InformerTest, ResumesAfterStreamEndsAndRelistsAfterExpiry) {
@@ -159,6 +169,7 @@ TEST_P(InformerTest, ResumesAfterStreamEndsAndRelistsAfterExpiry) {
   EXPECT_EQ(inf.ListCount(), 1);
 
   // The server drops every watch: the informer watches again from its resourceVersion, no relist.
+  ASSERT_TRUE(gated.WaitForWatches(1));
   gated.Close();
   cluster().CloseWatches();
   ASSERT_TRUE(gated.WaitForWaiter());
@@ -169,6 +180,7 @@ TEST_P(InformerTest, ResumesAfterStreamEndsAndRelistsAfterExpiry) {
 
   // Disconnected while the world changes and history is compacted: the resumed watch gets 410 Expired,
   // the informer relists and the handlers see the difference.
+  ASSERT_TRUE(gated.WaitForWatches(2));
   gated.Close();
   cluster().CloseWatches();
   ASSERT_TRUE(gated.WaitForWaiter());
