@@ -57,6 +57,12 @@ void AddDnsErrors(std::vector<FieldError>& errs, const std::vector<std::string>&
 // --- CRD schema rules (enforced by the API server before webhooks; checked here so offline
 // validation gives the cluster's answer). --------------------------------------------------------
 void ValidateSchema(const JobSet& js, std::vector<FieldError>& errs) {
+  if (js.metadata.name && !js.metadata.name->empty()) {
+    // The API server's object-name rule for custom resources.
+    for (const std::string& m : IsDns1123Subdomain(*js.metadata.name)) {
+      errs.push_back(Invalid("metadata.name", Quote(*js.metadata.name), m));
+    }
+  }
   const JobSetSpec& spec = js.spec;
   const auto& rjobs = spec.rjobs();
   for (size_t i = 0; i < rjobs.size(); ++i) {

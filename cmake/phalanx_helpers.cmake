@@ -33,7 +33,6 @@ function(phalanx_cc_test name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} phalanx::testing GTest::gmock GTest::gtest_main)
   gtest_discover_tests(${name}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES ENVIRONMENT "PHALANX_SOURCE_DIR=${PROJECT_SOURCE_DIR};PHALANX_BINARY_DIR=${PROJECT_BINARY_DIR}"
     DISCOVERY_TIMEOUT 60)
 endfunction()
 

@@ -14,8 +14,8 @@ std::string EnvOr(const char* name, const char* fallback) {
 }
 }  // namespace
 
-std::string SourceDir() { return EnvOr("PHALANX_SOURCE_DIR", "."); }
-std::string BinaryDir() { return EnvOr("PHALANX_BINARY_DIR", "build"); }
+std::string SourceDir() { return EnvOr("PHALANX_SOURCE_DIR", PHALANX_SOURCE_DIR_DEFAULT); }
+std::string BinaryDir() { return EnvOr("PHALANX_BINARY_DIR", PHALANX_BINARY_DIR_DEFAULT); }
 std::string FixturesDir() { return SourceDir() + "/../shared/fixtures/k8s-v1.36"; }
 
 std::string ReadFileOrDie(const std::string& path) {

@@ -1,7 +1,7 @@
 // tests/testing/files.h
 //
-// Paths to the source tree, the build tree and the shared fixtures, and a whole-file reader. Tests run
-// with PHALANX_SOURCE_DIR / PHALANX_BINARY_DIR set by ctest (see cmake/phalanx_helpers.cmake).
+// Paths to the source tree, the build tree and the shared fixtures, and a whole-file reader. The
+// directories are those CMake configured; PHALANX_SOURCE_DIR / PHALANX_BINARY_DIR override them.
 #pragma once
 
 #include <string>

@@ -1,0 +1,184 @@
+#include "cli/commands.h"
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "api/defaulting.h"
+#include "api/document.h"
+#include "api/expand.h"
+#include "api/job_codec.h"
+#include "api/jobset_codec.h"
+#include "api/validation.h"
+#include "cli/flags.h"
+#include "common/status_macros.h"
+
+namespace phalanx::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: phalanx <command> [flags]\n"
+    "\n"
+    "commands:\n"
+    "  default  -f FILE [-o json|yaml]                 print the JobSet as defaulted on creation\n"
+    "  validate -f FILE [--old FILE]                   create (or, with --old, update) validation\n"
+    "  expand   -f FILE [--restarts N] [-o json|yaml]  the child Jobs and Service, as a v1 List\n"
+    "\n"
+    "FILE is YAML or JSON; '-' reads standard input.\n"
+    "exit codes: 0 ok, 1 invalid input (one error per line on stderr), 2 usage error\n";
+
+struct UsageError {
+  std::string message;
+};
+
+absl::StatusOr<std::string> ReadInput(const std::string& path, std::istream& in) {
+  std::string text;
+  if (path == "-") {
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+    text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    if (f.bad()) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  }
+  if (text.size() > api::kMaxDocumentBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": input larger than ",
+                                                   api::kMaxDocumentBytes, " bytes"));
+  }
+  return text;
+}
+
+// Reads and decodes one JobSet from `path`; errors are prefixed with the path.
+absl::StatusOr<api::JobSet> LoadJobSet(const std::string& path, std::istream& in) {
+  PHALANX_ASSIGN_OR_RETURN(std::string text, ReadInput(path, in));
+  auto json = api::ParseSingleDocument(text);
+  if (!json.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", json.status().message()));
+  auto js = api::DecodeJobSet(*json);
+  if (!js.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", js.status().message()));
+  return js;
+}
+
+absl::StatusOr<std::string> Render(const std::string& json, const std::string& format) {
+  if (format == "json") return api::PrettyJson(json);
+  return api::JsonToYaml(json);
+}
+
+int Fail(std::ostream& err, const absl::Status& s) {
+  err << "error: " << s.message() << "\n";
+  return kExitInvalid;
+}
+
+int Usage(std::ostream& err, const std::string& message) {
+  err << "error: " << message << "\n\n" << kUsage;
+  return kExitUsage;
+}
+
+// Common flags: -f/--filename, -o/--output.
+FlagSpec CommonSpec() {
+  FlagSpec spec;
+  spec.with_value = {"-f", "--filename", "--file", "-o", "--output"};
+  spec.switches = {"-h", "--help"};
+  spec.aliases = {{"-f", "--filename"}, {"--file", "--filename"}, {"-o", "--output"},
+                  {"-h", "--help"}};
+  return spec;
+}
+
+int RunDefault(const ParsedFlags& flags, std::istream& in, std::ostream& out, std::ostream& err) {
+  auto js = LoadJobSet(flags.Last("--filename"), in);
+  if (!js.ok()) return Fail(err, js.status());
+  api::ApplySchemaDefaults(*js);
+  api::DefaultJobSet(*js);
+  auto text = Render(api::EncodeJobSet(*js), flags.Last("--output", "yaml"));
+  if (!text.ok()) return Fail(err, text.status());
+  out << *text;
+  return kExitOk;
+}
+
+int RunValidate(const ParsedFlags& flags, std::istream& in, std::ostream& out, std::ostream& err) {
+  auto js = LoadJobSet(flags.Last("--filename"), in);
+  if (!js.ok()) return Fail(err, js.status());
+  // Validate what a cluster would store: schema defaults, then (on create) the webhook's defaults.
+  api::ApplySchemaDefaults(*js);
+  std::vector<api::FieldError> errors;
+  if (flags.Has("--old")) {
+    auto old = LoadJobSet(flags.Last("--old"), in);
+    if (!old.ok()) return Fail(err, old.status());
+    api::ApplySchemaDefaults(*old);
+    errors = api::ValidateUpdate(*old, *js);
+  } else {
+    api::DefaultJobSet(*js);
+    errors = api::ValidateCreate(*js);
+  }
+  for (const auto& e : errors) err << e.ToString() << "\n";
+  if (!errors.empty()) return kExitInvalid;
+  std::string name = js->metadata.name.value_or(js->metadata.generate_name.value_or(""));
+  out << "jobset " << name << " is valid\n";
+  return kExitOk;
+}
+
+int RunExpand(const ParsedFlags& flags, std::istream& in, std::ostream& out, std::ostream& err) {
+  int restarts = 0;
+  if (flags.Has("--restarts") &&
+      (!absl::SimpleAtoi(flags.Last("--restarts"), &restarts) || restarts < 0)) {
+    return Usage(err, absl::StrCat("--restarts must be a non-negative integer, got \"",
+                                   flags.Last("--restarts"), "\""));
+  }
+  auto js = LoadJobSet(flags.Last("--filename"), in);
+  if (!js.ok()) return Fail(err, js.status());
+  api::ApplySchemaDefaults(*js);
+  api::DefaultJobSet(*js);
+  std::vector<api::FieldError> errors = api::ValidateCreate(*js);
+  for (const auto& e : errors) err << e.ToString() << "\n";
+  if (!errors.empty()) return kExitInvalid;
+  auto expansion = api::Expand(*js, restarts);
+  if (!expansion.ok()) return Fail(err, expansion.status());
+  std::vector<std::string> items;
+  items.reserve(expansion->jobs.size() + 1);
+  for (const auto& job : expansion->jobs) items.push_back(api::EncodeJob(job));
+  if (expansion->service) items.push_back(api::EncodeService(*expansion->service));
+  auto text = Render(api::EncodeList(items), flags.Last("--output", "yaml"));
+  if (!text.ok()) return Fail(err, text.status());
+  out << *text;
+  return kExitOk;
+}
+
+}  // namespace
+
+int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+        std::ostream& err) {
+  if (args.empty()) return Usage(err, "no command given");
+  const std::string& command = args[0];
+  if (command == "-h" || command == "--help" || command == "help") {
+    out << kUsage;
+    return kExitOk;
+  }
+  FlagSpec spec = CommonSpec();
+  if (command == "validate") spec.with_value.insert("--old");
+  if (command == "expand") spec.with_value.insert("--restarts");
+  if (command != "default" && command != "validate" && command != "expand") {
+    return Usage(err, absl::StrCat("unknown command \"", command, "\""));
+  }
+  auto flags = ParseFlags(std::vector<std::string>(args.begin() + 1, args.end()), spec);
+  if (!flags.ok()) return Usage(err, std::string(flags.status().message()));
+  if (flags->switches.count("--help")) {
+    out << kUsage;
+    return kExitOk;
+  }
+  if (!flags->positional.empty()) {
+    return Usage(err, absl::StrCat("unexpected argument \"", flags->positional[0], "\""));
+  }
+  if (!flags->Has("--filename")) return Usage(err, "-f FILE is required ('-' for stdin)");
+  if (flags->values["--filename"].size() > 1) return Usage(err, "-f may be given once");
+  std::string format = flags->Last("--output", "yaml");
+  if (format != "yaml" && format != "json") {
+    return Usage(err, absl::StrCat("-o must be json or yaml, got \"", format, "\""));
+  }
+  if (command == "default") return RunDefault(*flags, in, out, err);
+  if (command == "validate") return RunValidate(*flags, in, out, err);
+  return RunExpand(*flags, in, out, err);
+}
+
+}  // namespace phalanx::cli
