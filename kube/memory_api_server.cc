@@ -245,6 +245,7 @@ struct MemoryApiServer::Impl {
 MemoryApiServer::MemoryApiServer(MemoryCluster& cluster) : impl_(std::make_unique<Impl>(cluster)) {
   impl_->server.new_task_queue = [] { return new httplib::ThreadPool(64); };
   impl_->server.set_tcp_nodelay(true);
+  impl_->server.set_keep_alive_timeout(1);  // Stop() waits at most this long for idle clients
   auto handler = [this](const httplib::Request& req, httplib::Response& res) { impl_->Handle(req, res); };
   const char* all = R"(/.*)";
   impl_->server.Get(all, handler);

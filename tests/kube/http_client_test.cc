@@ -550,3 +550,50 @@ TEST(RateLimiterTest, BurstThenRefill) {
 
 }  // namespace
 }  // namespace phalanx::kube
+
+namespace phalanx::kube {
+namespace {
+
+// HTTPS with a CA made at test time by certs/make-certs.sh: the client trusts the configured CA (as from
+// a kubeconfig's certificate-authority-data) and refuses a server it cannot verify.
+TEST(HttpClientTlsTest, VerifiesTheServerAgainstTheConfiguredCa) {
+  std::string dir = ::testing::TempDir() + "/kube-tls";
+  std::string cmd = absl::StrCat(::phalanx::testing::SourceDir(), "/certs/make-certs.sh --out ", dir,
+                                 " --ip 127.0.0.1 --dns localhost > /dev/null 2>&1");
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  httplib::SSLServer svr((dir + "/tls.crt").c_str(), (dir + "/tls.key").c_str());
+  ASSERT_TRUE(svr.is_valid());
+  std::string auth;
+  svr.Get(".*", [&](const httplib::Request& req, httplib::Response& res) {
+    auth = req.get_header_value("Authorization");
+    res.set_content(Fixture("get-jobset.json"), "application/json");
+  });
+  int port = svr.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { svr.listen_after_bind(); });
+  while (!svr.is_running()) absl::SleepFor(absl::Milliseconds(1));
+
+  RestConfig cfg;
+  cfg.server = absl::StrCat("https://127.0.0.1:", port);
+  cfg.ca_pem = ::phalanx::testing::ReadFileOrDie(dir + "/ca.crt");
+  cfg.bearer_token = "tls-token";
+  cfg.max_retries = 0;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpClient> c, HttpClient::Create(cfg));
+  ASSERT_OK_AND_ASSIGN(Object js, c->Get(kJobSets, "default", "demo"));
+  EXPECT_EQ(js.meta.name, "demo");
+  EXPECT_EQ(auth, "Bearer tls-token");
+
+  RestConfig untrusted = cfg;
+  untrusted.ca_pem.clear();  // system store: does not know our CA
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpClient> u, HttpClient::Create(untrusted));
+  EXPECT_THAT(u->Get(kJobSets, "default", "demo"), StatusIs(absl::StatusCode::kUnavailable));
+  RestConfig bad_ca = cfg;
+  bad_ca.ca_pem = "not a certificate";
+  EXPECT_THAT(HttpClient::Create(bad_ca), StatusIs(absl::StatusCode::kInvalidArgument));
+  c.reset();  // close kept-alive connections so the server stops at once
+  u.reset();
+  svr.stop();
+  t.join();
+}
+
+}  // namespace
+}  // namespace phalanx::kube
