@@ -1,11 +1,12 @@
 // api/admission.h
 //
 // AdmissionReview (admission.k8s.io/v1) as the API server sends it to a webhook and as the webhook
-// answers, decoded into value types. The reviewed object and old object stay raw JSON (RawJson): the
-// webhook decodes them with the codec of their kind (DecodePod, DecodeJobSet) and answers with a JSON
-// Patch against the object as received, never a re-serialized object. Decode never throws; Encode
-// produces what the API server requires (apiVersion + kind echoed, uid echoed, patch base64 with
-// patchType "JSONPatch"). Value types; safe to share between threads once built.
+// answers, decoded into value types. The reviewed object and old object stay JSON text: the webhook
+// decodes them with the codec of their kind (DecodePod, DecodeJobSet) and answers with a JSON Patch
+// against the object as received, never a re-serialized object. Decode never throws and is on the
+// pod-admission hot path (RapidJSON, nesting limited); Encode produces what the API server requires
+// (apiVersion + kind echoed, uid echoed, patch base64 with patchType "JSONPatch"). Value types; safe
+// to share between threads once built.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "api/meta.h"
-#include "api/raw_json.h"
+#include "api/pod.h"
 
 namespace phalanx::api {
 
@@ -49,8 +50,10 @@ struct AdmissionRequest {
   std::string namespace_;
   AdmissionOperation operation = AdmissionOperation::kCreate;
   std::string username;              // userInfo.username
-  std::optional<RawJson> object;      // nullopt when null or absent (DELETE)
-  std::optional<RawJson> old_object;  // UPDATE / DELETE only
+  // Compact JSON text of request.object / request.oldObject; nullopt when null or absent
+  // (object on DELETE, oldObject on CREATE).
+  std::optional<std::string> object;
+  std::optional<std::string> old_object;
   bool dry_run = false;               // side effects must be skipped (Phalanx's webhook has none)
 };
 
@@ -97,6 +100,17 @@ struct AdmissionResponse {
 // other than admission.k8s.io/v1 or v1beta1, a kind other than AdmissionReview, no request, a request
 // without uid, an unknown operation, or a modeled field of the wrong type. Messages name the field.
 absl::StatusOr<AdmissionReview> DecodeAdmissionReview(std::string_view body);
+
+// DecodePodAdmissionReview: the pod webhooks' hot path. Like DecodeAdmissionReview, but when the
+// request is for a core/v1 Pod its object is decoded straight into `pod` from the same parse, and
+// request.object stays nullopt. `pod` is nullopt when the request is not for a Pod or has no object,
+// and holds the pod's decode error (kInvalidArgument naming the field) when the object is not a
+// readable Pod; the review itself decoded fine then.
+struct PodAdmissionReview {
+  AdmissionReview review;
+  std::optional<absl::StatusOr<Pod>> pod;
+};
+absl::StatusOr<PodAdmissionReview> DecodePodAdmissionReview(std::string_view body);
 
 // EncodeAdmissionReview: the response body {"apiVersion":<api_version>,"kind":"AdmissionReview",
 // "response":{...}}, compact JSON.

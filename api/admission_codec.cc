@@ -1,5 +1,12 @@
-// JSON ↔ AdmissionReview (api/admission.h).
+// JSON ↔ AdmissionReview (api/admission.h). Requests are decoded and responses encoded with RapidJSON
+// (every pod creation of a JobSet passes through here); response decoding, used by tests and tools,
+// uses nlohmann. Every RapidJSON Get*() is preceded by its Is*() check.
 #include <utility>
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -9,12 +16,168 @@
 #include "common/status_macros.h"
 
 namespace phalanx::api {
+namespace internal {
+// Defined in pod_codec.cc. Declared here, not in a header, so RapidJSON types stay out of api/'s
+// headers: pod admission decodes the pod from the review's own parse.
+absl::StatusOr<Pod> DecodePodValue(const rapidjson::Value& pod);
+absl::Status ParseJsonInsitu(std::string_view text, std::string& buffer, rapidjson::Document& doc);
+}  // namespace internal
+
 namespace {
 
 using internal::Json;
 
 // Abseil here is built with its own string_view type; StrCat needs it spelled out.
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+// --- RapidJSON side: requests in, responses out -------------------------------------------------
+
+using RValue = rapidjson::Value;
+using RWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+const char* TypeName(const RValue& v) {
+  if (v.IsNull()) return "null";
+  if (v.IsBool()) return "boolean";
+  if (v.IsObject()) return "object";
+  if (v.IsArray()) return "array";
+  if (v.IsString()) return "string";
+  return "number";
+}
+
+absl::Status WrongType(std::string_view path, std::string_view want, const RValue& got) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(Sv(path), ": expected ", Sv(want), ", got ", TypeName(got)));
+}
+
+const RValue* Member(const RValue& obj, const char* key) {
+  auto it = obj.FindMember(key);
+  if (it == obj.MemberEnd() || it->value.IsNull()) return nullptr;
+  return &it->value;
+}
+
+absl::Status ReadString(const RValue& obj, const char* key, std::string_view path,
+                        std::string& out) {
+  const RValue* v = Member(obj, key);
+  if (v == nullptr) return absl::OkStatus();
+  if (!v->IsString()) return WrongType(absl::StrCat(Sv(path), ".", key), "string", *v);
+  out.assign(v->GetString(), v->GetStringLength());
+  return absl::OkStatus();
+}
+
+absl::Status ReadBool(const RValue& obj, const char* key, std::string_view path, bool& out) {
+  const RValue* v = Member(obj, key);
+  if (v == nullptr) return absl::OkStatus();
+  if (!v->IsBool()) return WrongType(absl::StrCat(Sv(path), ".", key), "boolean", *v);
+  out = v->GetBool();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<const RValue*> ReadObject(const RValue& obj, const char* key,
+                                         std::string_view path) {
+  const RValue* v = Member(obj, key);
+  if (v == nullptr) return nullptr;
+  if (!v->IsObject()) return WrongType(absl::StrCat(Sv(path), ".", key), "object", *v);
+  return v;
+}
+
+absl::Status ReadGvk(const RValue& obj, const char* key, std::string_view path,
+                     GroupVersionKind& out) {
+  PHALANX_ASSIGN_OR_RETURN(const RValue* j, ReadObject(obj, key, path));
+  if (j == nullptr) return absl::OkStatus();
+  std::string p = absl::StrCat(Sv(path), ".", key);
+  PHALANX_RETURN_IF_ERROR(ReadString(*j, "group", p, out.group));
+  PHALANX_RETURN_IF_ERROR(ReadString(*j, "version", p, out.version));
+  return ReadString(*j, "kind", p, out.kind);
+}
+
+absl::Status ReadGvr(const RValue& obj, const char* key, std::string_view path,
+                     GroupVersionResource& out) {
+  PHALANX_ASSIGN_OR_RETURN(const RValue* j, ReadObject(obj, key, path));
+  if (j == nullptr) return absl::OkStatus();
+  std::string p = absl::StrCat(Sv(path), ".", key);
+  PHALANX_RETURN_IF_ERROR(ReadString(*j, "group", p, out.group));
+  PHALANX_RETURN_IF_ERROR(ReadString(*j, "version", p, out.version));
+  return ReadString(*j, "resource", p, out.resource);
+}
+
+// An object-valued member as compact JSON text; nullopt when absent or null.
+absl::StatusOr<std::optional<std::string>> ObjectText(const RValue& obj, const char* key,
+                                                      std::string_view path) {
+  PHALANX_ASSIGN_OR_RETURN(const RValue* v, ReadObject(obj, key, path));
+  if (v == nullptr) return std::optional<std::string>();
+  rapidjson::StringBuffer buf;
+  RWriter w(buf);
+  v->Accept(w);
+  return std::optional<std::string>(std::string(buf.GetString(), buf.GetSize()));
+}
+
+void Key(RWriter& w, std::string_view k) { w.Key(k.data(), rapidjson::SizeType(k.size())); }
+void String(RWriter& w, std::string_view v) { w.String(v.data(), rapidjson::SizeType(v.size())); }
+
+void WriteStatus(RWriter& w, const Status& s) {
+  w.StartObject();
+  Key(w, "metadata");
+  w.StartObject();
+  w.EndObject();
+  if (!s.status.empty()) {
+    Key(w, "status");
+    String(w, s.status);
+  }
+  if (!s.message.empty()) {
+    Key(w, "message");
+    String(w, s.message);
+  }
+  if (!s.reason.empty()) {
+    Key(w, "reason");
+    String(w, s.reason);
+  }
+  if (s.details) {
+    Key(w, "details");
+    w.StartObject();
+    if (!s.details->name.empty()) {
+      Key(w, "name");
+      String(w, s.details->name);
+    }
+    if (!s.details->group.empty()) {
+      Key(w, "group");
+      String(w, s.details->group);
+    }
+    if (!s.details->kind.empty()) {
+      Key(w, "kind");
+      String(w, s.details->kind);
+    }
+    if (!s.details->causes.empty()) {
+      Key(w, "causes");
+      w.StartArray();
+      for (const auto& c : s.details->causes) {
+        w.StartObject();
+        if (!c.reason.empty()) {
+          Key(w, "reason");
+          String(w, c.reason);
+        }
+        if (!c.message.empty()) {
+          Key(w, "message");
+          String(w, c.message);
+        }
+        if (!c.field.empty()) {
+          Key(w, "field");
+          String(w, c.field);
+        }
+        w.EndObject();
+      }
+      w.EndArray();
+    }
+    w.EndObject();
+  }
+  if (s.code != 0) {
+    Key(w, "code");
+    w.Int(s.code);
+  }
+  w.EndObject();
+}
+
+// --- nlohmann side: response decoding for tests and tools --------------------------------------
+
 
 absl::Status WrongType(std::string_view path, std::string_view want, const Json& got) {
   return absl::InvalidArgumentError(
@@ -30,14 +193,6 @@ absl::Status ReadString(const Json& obj, const char* key, std::string_view path,
   return absl::OkStatus();
 }
 
-absl::Status ReadBool(const Json& obj, const char* key, std::string_view path, bool& out) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return absl::OkStatus();
-  if (!it->is_boolean()) return WrongType(absl::StrCat(Sv(path), ".", key), "boolean", *it);
-  out = it->get<bool>();
-  return absl::OkStatus();
-}
-
 // An optional object member; nullptr when absent or null.
 absl::StatusOr<const Json*> ReadObject(const Json& obj, const char* key, std::string_view path) {
   auto it = obj.find(key);
@@ -46,40 +201,12 @@ absl::StatusOr<const Json*> ReadObject(const Json& obj, const char* key, std::st
   return &*it;
 }
 
-absl::Status ReadGvk(const Json& obj, const char* key, std::string_view path, GroupVersionKind& out) {
-  PHALANX_ASSIGN_OR_RETURN(const Json* j, ReadObject(obj, key, path));
-  if (j == nullptr) return absl::OkStatus();
-  std::string p = absl::StrCat(Sv(path), ".", key);
-  PHALANX_RETURN_IF_ERROR(ReadString(*j, "group", p, out.group));
-  PHALANX_RETURN_IF_ERROR(ReadString(*j, "version", p, out.version));
-  return ReadString(*j, "kind", p, out.kind);
-}
-
-absl::Status ReadGvr(const Json& obj, const char* key, std::string_view path,
-                     GroupVersionResource& out) {
-  PHALANX_ASSIGN_OR_RETURN(const Json* j, ReadObject(obj, key, path));
-  if (j == nullptr) return absl::OkStatus();
-  std::string p = absl::StrCat(Sv(path), ".", key);
-  PHALANX_RETURN_IF_ERROR(ReadString(*j, "group", p, out.group));
-  PHALANX_RETURN_IF_ERROR(ReadString(*j, "version", p, out.version));
-  return ReadString(*j, "resource", p, out.resource);
-}
-
 absl::StatusOr<AdmissionOperation> ParseOperation(std::string_view s) {
   if (s == "CREATE") return AdmissionOperation::kCreate;
   if (s == "UPDATE") return AdmissionOperation::kUpdate;
   if (s == "DELETE") return AdmissionOperation::kDelete;
   if (s == "CONNECT") return AdmissionOperation::kConnect;
   return absl::InvalidArgumentError(absl::StrCat("request.operation: unknown operation \"", Sv(s), "\""));
-}
-
-// Moves an object-valued member out as RawJson; nullopt when absent or null.
-absl::StatusOr<std::optional<RawJson>> TakeRawObject(Json& obj, const char* key,
-                                                     std::string_view path) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return std::optional<RawJson>();
-  if (!it->is_object()) return WrongType(absl::StrCat(Sv(path), ".", key), "object", *it);
-  return std::optional<RawJson>(internal::MakeRaw(std::move(*it)));
 }
 
 absl::Status CheckEnvelope(const Json& root, std::string& api_version, std::string& kind) {
@@ -95,34 +222,6 @@ absl::Status CheckEnvelope(const Json& root, std::string& api_version, std::stri
         absl::StrCat("kind: expected \"AdmissionReview\", got \"", kind, "\""));
   }
   return absl::OkStatus();
-}
-
-Json EncodeStatus(const Status& s) {
-  Json j = Json::object();
-  j["metadata"] = Json::object();
-  if (!s.status.empty()) j["status"] = s.status;
-  if (!s.message.empty()) j["message"] = s.message;
-  if (!s.reason.empty()) j["reason"] = s.reason;
-  if (s.details) {
-    Json d = Json::object();
-    if (!s.details->name.empty()) d["name"] = s.details->name;
-    if (!s.details->group.empty()) d["group"] = s.details->group;
-    if (!s.details->kind.empty()) d["kind"] = s.details->kind;
-    if (!s.details->causes.empty()) {
-      Json causes = Json::array();
-      for (const auto& c : s.details->causes) {
-        Json cj = Json::object();
-        if (!c.reason.empty()) cj["reason"] = c.reason;
-        if (!c.message.empty()) cj["message"] = c.message;
-        if (!c.field.empty()) cj["field"] = c.field;
-        causes.push_back(std::move(cj));
-      }
-      d["causes"] = std::move(causes);
-    }
-    j["details"] = std::move(d);
-  }
-  if (s.code != 0) j["code"] = s.code;
-  return j;
 }
 
 absl::Status DecodeStatus(const Json& j, std::string_view path, Status& out) {
@@ -157,6 +256,60 @@ absl::Status DecodeStatus(const Json& j, std::string_view path, Status& out) {
   return absl::OkStatus();
 }
 
+// Decodes the review; with `pod` non-null and a Pod request, the object goes into *pod instead of
+// request.object.
+absl::StatusOr<AdmissionReview> DecodeReview(std::string_view body,
+                                             std::optional<absl::StatusOr<Pod>>* pod) {
+  // No UTF-8 validation: the API server sends valid UTF-8, and the JobSet path re-parses the object
+  // with a validating parser anyway.
+  std::string buffer;
+  rapidjson::Document doc;
+  PHALANX_RETURN_IF_ERROR(internal::ParseJsonInsitu(body, buffer, doc));
+  if (!doc.IsObject()) return WrongType("body", "an AdmissionReview object", doc);
+  AdmissionReview review;
+  PHALANX_RETURN_IF_ERROR(ReadString(doc, "apiVersion", "", review.api_version));
+  PHALANX_RETURN_IF_ERROR(ReadString(doc, "kind", "", review.kind));
+  if (review.api_version != kAdmissionApiVersionV1 &&
+      review.api_version != kAdmissionApiVersionV1beta1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "apiVersion: expected \"admission.k8s.io/v1\", got \"", review.api_version, "\""));
+  }
+  if (review.kind != kAdmissionReviewKind) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kind: expected \"AdmissionReview\", got \"", review.kind, "\""));
+  }
+  const RValue* req = Member(doc, "request");
+  if (req == nullptr) {
+    return absl::InvalidArgumentError("request: missing; expected an AdmissionReview request");
+  }
+  if (!req->IsObject()) return WrongType("request", "object", *req);
+  AdmissionRequest& r = review.request;
+  constexpr std::string_view kPath = "request";
+  PHALANX_RETURN_IF_ERROR(ReadString(*req, "uid", kPath, r.uid));
+  if (r.uid.empty()) return absl::InvalidArgumentError("request.uid: missing");
+  PHALANX_RETURN_IF_ERROR(ReadGvk(*req, "kind", kPath, r.kind));
+  PHALANX_RETURN_IF_ERROR(ReadGvr(*req, "resource", kPath, r.resource));
+  PHALANX_RETURN_IF_ERROR(ReadString(*req, "subResource", kPath, r.sub_resource));
+  PHALANX_RETURN_IF_ERROR(ReadString(*req, "name", kPath, r.name));
+  PHALANX_RETURN_IF_ERROR(ReadString(*req, "namespace", kPath, r.namespace_));
+  std::string op;
+  PHALANX_RETURN_IF_ERROR(ReadString(*req, "operation", kPath, op));
+  PHALANX_ASSIGN_OR_RETURN(r.operation, ParseOperation(op));
+  PHALANX_ASSIGN_OR_RETURN(const RValue* user, ReadObject(*req, "userInfo", kPath));
+  if (user != nullptr) {
+    PHALANX_RETURN_IF_ERROR(ReadString(*user, "username", "request.userInfo", r.username));
+  }
+  PHALANX_RETURN_IF_ERROR(ReadBool(*req, "dryRun", kPath, r.dry_run));
+  if (pod != nullptr && r.kind.group.empty() && r.kind.kind == "Pod") {
+    PHALANX_ASSIGN_OR_RETURN(const RValue* object, ReadObject(*req, "object", kPath));
+    if (object != nullptr) *pod = internal::DecodePodValue(*object);
+  } else {
+    PHALANX_ASSIGN_OR_RETURN(r.object, ObjectText(*req, "object", kPath));
+  }
+  PHALANX_ASSIGN_OR_RETURN(r.old_object, ObjectText(*req, "oldObject", kPath));
+  return review;
+}
+
 }  // namespace
 
 std::string_view AdmissionOperationName(AdmissionOperation op) {
@@ -174,57 +327,57 @@ std::string_view AdmissionOperationName(AdmissionOperation op) {
 }
 
 absl::StatusOr<AdmissionReview> DecodeAdmissionReview(std::string_view body) {
-  PHALANX_ASSIGN_OR_RETURN(Json root, internal::ParseJson(body));
-  AdmissionReview review;
-  PHALANX_RETURN_IF_ERROR(CheckEnvelope(root, review.api_version, review.kind));
-  auto rit = root.find("request");
-  if (rit == root.end() || rit->is_null()) {
-    return absl::InvalidArgumentError("request: missing; expected an AdmissionReview request");
-  }
-  if (!rit->is_object()) return WrongType("request", "object", *rit);
-  Json& req = *rit;
-  AdmissionRequest& r = review.request;
-  constexpr std::string_view kPath = "request";
-  PHALANX_RETURN_IF_ERROR(ReadString(req, "uid", kPath, r.uid));
-  if (r.uid.empty()) return absl::InvalidArgumentError("request.uid: missing");
-  PHALANX_RETURN_IF_ERROR(ReadGvk(req, "kind", kPath, r.kind));
-  PHALANX_RETURN_IF_ERROR(ReadGvr(req, "resource", kPath, r.resource));
-  PHALANX_RETURN_IF_ERROR(ReadString(req, "subResource", kPath, r.sub_resource));
-  PHALANX_RETURN_IF_ERROR(ReadString(req, "name", kPath, r.name));
-  PHALANX_RETURN_IF_ERROR(ReadString(req, "namespace", kPath, r.namespace_));
-  std::string op;
-  PHALANX_RETURN_IF_ERROR(ReadString(req, "operation", kPath, op));
-  PHALANX_ASSIGN_OR_RETURN(r.operation, ParseOperation(op));
-  PHALANX_ASSIGN_OR_RETURN(const Json* user, ReadObject(req, "userInfo", kPath));
-  if (user != nullptr) {
-    PHALANX_RETURN_IF_ERROR(ReadString(*user, "username", "request.userInfo", r.username));
-  }
-  PHALANX_RETURN_IF_ERROR(ReadBool(req, "dryRun", kPath, r.dry_run));
-  PHALANX_ASSIGN_OR_RETURN(r.object, TakeRawObject(req, "object", kPath));
-  PHALANX_ASSIGN_OR_RETURN(r.old_object, TakeRawObject(req, "oldObject", kPath));
-  return review;
+  return DecodeReview(body, nullptr);
+}
+
+absl::StatusOr<PodAdmissionReview> DecodePodAdmissionReview(std::string_view body) {
+  PodAdmissionReview out;
+  PHALANX_ASSIGN_OR_RETURN(out.review, DecodeReview(body, &out.pod));
+  return out;
 }
 
 std::string EncodeAdmissionReview(std::string_view api_version, const AdmissionResponse& response) {
-  Json resp = Json::object();
-  resp["uid"] = response.uid;
-  resp["allowed"] = response.allowed;
-  if (response.status) resp["status"] = EncodeStatus(*response.status);
+  rapidjson::StringBuffer buf;
+  RWriter w(buf);
+  w.StartObject();
+  Key(w, "apiVersion");
+  String(w, api_version);
+  Key(w, "kind");
+  String(w, kAdmissionReviewKind);
+  Key(w, "response");
+  w.StartObject();
+  Key(w, "uid");
+  String(w, response.uid);
+  Key(w, "allowed");
+  w.Bool(response.allowed);
+  if (response.status) {
+    Key(w, "status");
+    WriteStatus(w, *response.status);
+  }
   if (response.patch) {
-    resp["patch"] = Base64Encode(*response.patch);
-    resp["patchType"] = "JSONPatch";
+    Key(w, "patch");
+    String(w, Base64Encode(*response.patch));
+    Key(w, "patchType");
+    String(w, "JSONPatch");
   }
-  if (!response.warnings.empty()) resp["warnings"] = response.warnings;
+  if (!response.warnings.empty()) {
+    Key(w, "warnings");
+    w.StartArray();
+    for (const auto& warning : response.warnings) String(w, warning);
+    w.EndArray();
+  }
   if (!response.audit_annotations.empty()) {
-    Json a = Json::object();
-    for (const auto& [k, v] : response.audit_annotations) a[k] = v;
-    resp["auditAnnotations"] = std::move(a);
+    Key(w, "auditAnnotations");
+    w.StartObject();
+    for (const auto& [k, v] : response.audit_annotations) {
+      Key(w, k);
+      String(w, v);
+    }
+    w.EndObject();
   }
-  Json root = Json::object();
-  root["apiVersion"] = std::string(api_version);
-  root["kind"] = std::string(kAdmissionReviewKind);
-  root["response"] = std::move(resp);
-  return root.dump(-1, ' ', false, Json::error_handler_t::replace);
+  w.EndObject();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
 }
 
 absl::StatusOr<AdmissionResponseReview> DecodeAdmissionResponseReview(std::string_view body) {

@@ -3,7 +3,8 @@
 // The subset of a core/v1 Pod that the admission webhook reads: metadata (labels, annotations,
 // ownerReferences, names), spec.priority, spec.schedulingGates, spec.nodeSelector and spec.nodeName.
 // Everything else is ignored: the webhook answers with JSON Patch against the pod as received, so a
-// Pod is never re-encoded. Decoding is strict about the types of these fields only. Value type.
+// Pod is never re-encoded. Decoding is strict about the types of these fields only, never throws, and
+// is on the pod-admission hot path (RapidJSON). Value type.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,6 @@
 
 #include "absl/status/statusor.h"
 #include "api/meta.h"
-#include "api/raw_json.h"
 
 namespace phalanx::api {
 
@@ -36,6 +36,5 @@ struct Pod {
 // kInvalidArgument for malformed JSON, a non-object, or a modeled field of the wrong type (the
 // message names the field path, e.g. "spec.priority: expected integer, got string").
 absl::StatusOr<Pod> DecodePod(std::string_view json);
-absl::StatusOr<Pod> DecodePod(const RawJson& json);
 
 }  // namespace phalanx::api

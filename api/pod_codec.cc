@@ -1,6 +1,11 @@
-// JSON → Pod (api/pod.h). Reads only the modeled fields, without copying the rest of the object.
-#include <limits>
+// JSON → Pod (api/pod.h). RapidJSON, reading only the modeled fields: pod admission is a hot path.
+// Also the in-place, depth-limited RapidJSON parse the admission codec shares.
+// Every Get*() is preceded by its Is*() check (RapidJSON asserts or misbehaves on the wrong type).
 #include <utility>
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -11,77 +16,86 @@
 namespace phalanx::api {
 namespace {
 
-using internal::Json;
+using Value = rapidjson::Value;
 
-// Abseil here is built with its own string_view type; StrCat needs it spelled out.
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
-absl::Status WrongType(std::string_view path, std::string_view want, const Json& got) {
+const char* TypeName(const Value& v) {
+  if (v.IsNull()) return "null";
+  if (v.IsBool()) return "boolean";
+  if (v.IsObject()) return "object";
+  if (v.IsArray()) return "array";
+  if (v.IsString()) return "string";
+  return "number";
+}
+
+absl::Status WrongType(std::string_view path, std::string_view want, const Value& got) {
   return absl::InvalidArgumentError(
-      absl::StrCat(Sv(path), ": expected ", Sv(want), ", got ", got.type_name()));
+      absl::StrCat(Sv(path), ": expected ", Sv(want), ", got ", TypeName(got)));
 }
 
 // nullptr when absent or null.
-const Json* Member(const Json& obj, const char* key) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return nullptr;
-  return &*it;
+const Value* Member(const Value& obj, const char* key) {
+  auto it = obj.FindMember(key);
+  if (it == obj.MemberEnd() || it->value.IsNull()) return nullptr;
+  return &it->value;
 }
 
-absl::Status ReadString(const Json& obj, const char* key, std::string_view path,
+std::string Str(const Value& v) { return std::string(v.GetString(), v.GetStringLength()); }
+
+absl::Status ReadString(const Value& obj, const char* key, std::string_view path,
                         std::optional<std::string>& out) {
-  const Json* j = Member(obj, key);
+  const Value* j = Member(obj, key);
   if (j == nullptr) return absl::OkStatus();
-  if (!j->is_string()) return WrongType(absl::StrCat(Sv(path), ".", key), "string", *j);
-  out = j->get<std::string>();
+  if (!j->IsString()) return WrongType(absl::StrCat(Sv(path), ".", key), "string", *j);
+  out = Str(*j);
   return absl::OkStatus();
 }
 
-absl::Status ReadMap(const Json& obj, const char* key, std::string_view path,
+absl::Status ReadMap(const Value& obj, const char* key, std::string_view path,
                      std::optional<StringMap>& out) {
-  const Json* j = Member(obj, key);
+  const Value* j = Member(obj, key);
   if (j == nullptr) return absl::OkStatus();
   std::string p = absl::StrCat(Sv(path), ".", key);
-  if (!j->is_object()) return WrongType(p, "object", *j);
+  if (!j->IsObject()) return WrongType(p, "object", *j);
   StringMap m;
-  for (const auto& [k, v] : j->items()) {
-    if (!v.is_string()) return WrongType(absl::StrCat(p, "[", k, "]"), "string", v);
-    m.emplace(k, v.get<std::string>());
+  for (auto it = j->MemberBegin(); it != j->MemberEnd(); ++it) {
+    if (!it->value.IsString()) {
+      return WrongType(absl::StrCat(p, "[", Str(it->name), "]"), "string", it->value);
+    }
+    m.insert_or_assign(Str(it->name), Str(it->value));
   }
   out = std::move(m);
   return absl::OkStatus();
 }
 
-absl::Status ReadOwner(const Json& j, std::string_view path, OwnerReference& out) {
-  if (!j.is_object()) return WrongType(path, "object", j);
-  std::optional<std::string> s;
-  PHALANX_RETURN_IF_ERROR(ReadString(j, "apiVersion", path, s));
-  out.api_version = s.value_or("");
-  s.reset();
-  PHALANX_RETURN_IF_ERROR(ReadString(j, "kind", path, s));
-  out.kind = s.value_or("");
-  s.reset();
-  PHALANX_RETURN_IF_ERROR(ReadString(j, "name", path, s));
-  out.name = s.value_or("");
-  s.reset();
-  PHALANX_RETURN_IF_ERROR(ReadString(j, "uid", path, s));
-  out.uid = s.value_or("");
-  if (const Json* c = Member(j, "controller")) {
-    if (!c->is_boolean()) return WrongType(absl::StrCat(Sv(path), ".controller"), "boolean", *c);
-    out.controller = c->get<bool>();
-  }
-  if (const Json* b = Member(j, "blockOwnerDeletion")) {
-    if (!b->is_boolean()) {
-      return WrongType(absl::StrCat(Sv(path), ".blockOwnerDeletion"), "boolean", *b);
-    }
-    out.block_owner_deletion = b->get<bool>();
-  }
+absl::Status ReadBool(const Value& obj, const char* key, std::string_view path,
+                      std::optional<bool>& out) {
+  const Value* j = Member(obj, key);
+  if (j == nullptr) return absl::OkStatus();
+  if (!j->IsBool()) return WrongType(absl::StrCat(Sv(path), ".", key), "boolean", *j);
+  out = j->GetBool();
   return absl::OkStatus();
 }
 
-absl::Status ReadMeta(const Json& j, ObjectMeta& out) {
+absl::Status ReadOwner(const Value& j, std::string_view path, OwnerReference& out) {
+  if (!j.IsObject()) return WrongType(path, "object", j);
+  std::optional<std::string> api_version, kind, name, uid;
+  PHALANX_RETURN_IF_ERROR(ReadString(j, "apiVersion", path, api_version));
+  PHALANX_RETURN_IF_ERROR(ReadString(j, "kind", path, kind));
+  PHALANX_RETURN_IF_ERROR(ReadString(j, "name", path, name));
+  PHALANX_RETURN_IF_ERROR(ReadString(j, "uid", path, uid));
+  out.api_version = api_version.value_or("");
+  out.kind = kind.value_or("");
+  out.name = name.value_or("");
+  out.uid = uid.value_or("");
+  PHALANX_RETURN_IF_ERROR(ReadBool(j, "controller", path, out.controller));
+  return ReadBool(j, "blockOwnerDeletion", path, out.block_owner_deletion);
+}
+
+absl::Status ReadMeta(const Value& j, ObjectMeta& out) {
   constexpr std::string_view kPath = "metadata";
-  if (!j.is_object()) return WrongType(kPath, "object", j);
+  if (!j.IsObject()) return WrongType(kPath, "object", j);
   PHALANX_RETURN_IF_ERROR(ReadString(j, "name", kPath, out.name));
   PHALANX_RETURN_IF_ERROR(ReadString(j, "generateName", kPath, out.generate_name));
   PHALANX_RETURN_IF_ERROR(ReadString(j, "namespace", kPath, out.namespace_));
@@ -89,10 +103,10 @@ absl::Status ReadMeta(const Json& j, ObjectMeta& out) {
   PHALANX_RETURN_IF_ERROR(ReadString(j, "deletionTimestamp", kPath, out.deletion_timestamp));
   PHALANX_RETURN_IF_ERROR(ReadMap(j, "labels", kPath, out.labels));
   PHALANX_RETURN_IF_ERROR(ReadMap(j, "annotations", kPath, out.annotations));
-  if (const Json* owners = Member(j, "ownerReferences")) {
-    if (!owners->is_array()) return WrongType("metadata.ownerReferences", "array", *owners);
+  if (const Value* owners = Member(j, "ownerReferences")) {
+    if (!owners->IsArray()) return WrongType("metadata.ownerReferences", "array", *owners);
     out.owner_references.emplace();
-    for (size_t i = 0; i < owners->size(); ++i) {
+    for (rapidjson::SizeType i = 0; i < owners->Size(); ++i) {
       OwnerReference ref;
       PHALANX_RETURN_IF_ERROR(
           ReadOwner((*owners)[i], absl::StrCat("metadata.ownerReferences[", i, "]"), ref));
@@ -102,24 +116,25 @@ absl::Status ReadMeta(const Json& j, ObjectMeta& out) {
   return absl::OkStatus();
 }
 
-absl::Status ReadSpec(const Json& j, Pod& pod) {
+absl::Status ReadSpec(const Value& j, Pod& pod) {
   constexpr std::string_view kPath = "spec";
-  if (!j.is_object()) return WrongType(kPath, "object", j);
-  if (const Json* p = Member(j, "priority")) {
-    if (!p->is_number_integer()) return WrongType("spec.priority", "integer", *p);
-    int64_t v = p->get<int64_t>();
-    if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) {
+  if (!j.IsObject()) return WrongType(kPath, "object", j);
+  if (const Value* p = Member(j, "priority")) {
+    if (p->IsInt()) {
+      pod.priority = p->GetInt();
+    } else if (p->IsInt64() || p->IsUint64()) {
       return absl::InvalidArgumentError("spec.priority: out of int32 range");
+    } else {
+      return WrongType("spec.priority", "integer", *p);
     }
-    pod.priority = static_cast<int32_t>(v);
   }
-  if (const Json* gates = Member(j, "schedulingGates")) {
-    if (!gates->is_array()) return WrongType("spec.schedulingGates", "array", *gates);
+  if (const Value* gates = Member(j, "schedulingGates")) {
+    if (!gates->IsArray()) return WrongType("spec.schedulingGates", "array", *gates);
     pod.scheduling_gates.emplace();
-    for (size_t i = 0; i < gates->size(); ++i) {
-      const Json& g = (*gates)[i];
+    for (rapidjson::SizeType i = 0; i < gates->Size(); ++i) {
+      const Value& g = (*gates)[i];
       std::string gpath = absl::StrCat("spec.schedulingGates[", i, "]");
-      if (!g.is_object()) return WrongType(gpath, "object", g);
+      if (!g.IsObject()) return WrongType(gpath, "object", g);
       std::optional<std::string> name;
       PHALANX_RETURN_IF_ERROR(ReadString(g, "name", gpath, name));
       pod.scheduling_gates->push_back(name.value_or(""));
@@ -130,14 +145,6 @@ absl::Status ReadSpec(const Json& j, Pod& pod) {
   PHALANX_RETURN_IF_ERROR(ReadString(j, "nodeName", kPath, node_name));
   pod.node_name = node_name.value_or("");
   return absl::OkStatus();
-}
-
-absl::StatusOr<Pod> DecodePodJson(const Json& j) {
-  if (!j.is_object()) return WrongType("pod", "object", j);
-  Pod pod;
-  if (const Json* m = Member(j, "metadata")) PHALANX_RETURN_IF_ERROR(ReadMeta(*m, pod.metadata));
-  if (const Json* s = Member(j, "spec")) PHALANX_RETURN_IF_ERROR(ReadSpec(*s, pod));
-  return pod;
 }
 
 }  // namespace
@@ -158,11 +165,97 @@ const OwnerReference* Pod::ControllerOwner() const {
   return nullptr;
 }
 
-absl::StatusOr<Pod> DecodePod(std::string_view json) {
-  PHALANX_ASSIGN_OR_RETURN(Json j, internal::ParseJson(json));
-  return DecodePodJson(j);
+namespace internal {
+namespace {
+
+// Forwards SAX events to a Document, refusing nesting deeper than kMaxDepth. With the iterative
+// parser nothing recurses while parsing; the limit protects code that walks the result recursively.
+struct DepthLimiter {
+  rapidjson::Document& doc;
+  int depth = 0;
+  bool too_deep = false;
+
+  bool Open() {
+    if (++depth > kMaxDepth) {
+      too_deep = true;
+      return false;
+    }
+    return true;
+  }
+  bool Null() { return doc.Null(); }
+  bool Bool(bool b) { return doc.Bool(b); }
+  bool Int(int i) { return doc.Int(i); }
+  bool Uint(unsigned u) { return doc.Uint(u); }
+  bool Int64(int64_t i) { return doc.Int64(i); }
+  bool Uint64(uint64_t u) { return doc.Uint64(u); }
+  bool Double(double d) { return doc.Double(d); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc.RawNumber(s, n, copy); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc.String(s, n, copy); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc.Key(s, n, copy); }
+  bool StartObject() { return Open() && doc.StartObject(); }
+  bool EndObject(rapidjson::SizeType n) {
+    --depth;
+    return doc.EndObject(n);
+  }
+  bool StartArray() { return Open() && doc.StartArray(); }
+  bool EndArray(rapidjson::SizeType n) {
+    --depth;
+    return doc.EndArray(n);
+  }
+};
+
+// Document::Populate's generator: one in-place, iterative, depth-limited parse.
+struct InsituParse {
+  char* text;
+  rapidjson::ParseResult result;
+  bool too_deep = false;
+
+  bool operator()(rapidjson::Document& doc) {
+    DepthLimiter limiter{doc};
+    rapidjson::InsituStringStream stream(text);
+    rapidjson::Reader reader;
+    result = reader.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag>(stream, limiter);
+    too_deep = limiter.too_deep;
+    return !result.IsError();
+  }
+};
+
+}  // namespace
+
+// Declared in admission_codec.cc. Parses `text` in place from a private copy in `buffer` (which
+// must outlive `doc`: strings point into it). Embedded NULs are rejected: in-place parsing stops there.
+absl::Status ParseJsonInsitu(std::string_view text, std::string& buffer, rapidjson::Document& doc) {
+  if (text.find('\0') != std::string_view::npos) {
+    return absl::InvalidArgumentError("malformed JSON: NUL byte in input");
+  }
+  buffer.assign(text.data(), text.size());
+  InsituParse parse{buffer.data(), rapidjson::ParseResult(), false};
+  doc.Populate(parse);
+  if (parse.too_deep) {
+    return absl::InvalidArgumentError(absl::StrCat("JSON nested deeper than ", kMaxDepth, " levels"));
+  }
+  if (parse.result.IsError()) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed JSON at offset ", parse.result.Offset(),
+                                                   ": ", GetParseError_En(parse.result.Code())));
+  }
+  return absl::OkStatus();
 }
 
-absl::StatusOr<Pod> DecodePod(const RawJson& json) { return DecodePodJson(internal::AsJson(json)); }
+// Declared in admission_codec.cc (the pod admission fast path).
+absl::StatusOr<Pod> DecodePodValue(const rapidjson::Value& doc) {
+  if (!doc.IsObject()) return WrongType("pod", "object", doc);
+  Pod pod;
+  if (const Value* m = Member(doc, "metadata")) PHALANX_RETURN_IF_ERROR(ReadMeta(*m, pod.metadata));
+  if (const Value* s = Member(doc, "spec")) PHALANX_RETURN_IF_ERROR(ReadSpec(*s, pod));
+  return pod;
+}
+}  // namespace internal
+
+absl::StatusOr<Pod> DecodePod(std::string_view json) {
+  std::string buffer;
+  rapidjson::Document doc;
+  PHALANX_RETURN_IF_ERROR(internal::ParseJsonInsitu(json, buffer, doc));
+  return internal::DecodePodValue(doc);
+}
 
 }  // namespace phalanx::api

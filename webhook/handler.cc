@@ -49,40 +49,39 @@ api::AdmissionResponse Denied(const api::AdmissionRequest& request, int32_t code
 // A pod review the pod policy cannot read. A non-pod object is let through (the webhook
 // configuration, not the object, is wrong; pods must keep being created); an undecodable pod is a
 // 400 like every other admission decoder answers it.
-std::optional<api::AdmissionResponse> CheckPodRequest(const api::AdmissionRequest& request,
-                                                      absl::StatusOr<api::Pod>& pod) {
-  api::AdmissionResponse allow;
-  allow.uid = request.uid;
-  if (request.kind.kind != "Pod" || !request.object) {
+std::optional<api::AdmissionResponse> CheckPodRequest(
+    const api::AdmissionRequest& request, const std::optional<absl::StatusOr<api::Pod>>& pod) {
+  if (!pod) {
+    api::AdmissionResponse allow;
+    allow.uid = request.uid;
     if (request.operation == api::AdmissionOperation::kCreate && request.kind.kind != "Pod") {
       allow.warnings.push_back(
           absl::StrCat("pod webhook received a ", request.kind.kind, "; nothing done"));
     }
     return allow;
   }
-  pod = api::DecodePod(*request.object);
-  if (!pod.ok()) {
-    return Denied(request, 400, "BadRequest", std::string(pod.status().message()));
+  if (!pod->ok()) {
+    return Denied(request, 400, "BadRequest", std::string(pod->status().message()));
   }
   return std::nullopt;
 }
 
-api::AdmissionResponse MutatePod(const api::AdmissionRequest& request) {
-  absl::StatusOr<api::Pod> pod = absl::UnknownError("unset");
+api::AdmissionResponse MutatePod(const api::AdmissionRequest& request,
+                                 const std::optional<absl::StatusOr<api::Pod>>& pod) {
   if (auto early = CheckPodRequest(request, pod)) return *std::move(early);
   api::AdmissionResponse r;
   r.uid = request.uid;
-  PodMutation m = DecidePodMutation(*pod, request.operation);
+  PodMutation m = DecidePodMutation(**pod, request.operation);
   r.warnings = std::move(m.warnings);
-  api::JsonPatch patch = PodMutationPatch(*pod, m);
+  api::JsonPatch patch = PodMutationPatch(**pod, m);
   if (!patch.empty()) r.patch = patch.ToJson();
   return r;
 }
 
-api::AdmissionResponse ValidatePodRequest(const api::AdmissionRequest& request) {
-  absl::StatusOr<api::Pod> pod = absl::UnknownError("unset");
+api::AdmissionResponse ValidatePodRequest(const api::AdmissionRequest& request,
+                                          const std::optional<absl::StatusOr<api::Pod>>& pod) {
   if (auto early = CheckPodRequest(request, pod)) return *std::move(early);
-  PodVerdict v = ValidatePod(*pod, request.operation);
+  PodVerdict v = ValidatePod(**pod, request.operation);
   if (!v.allowed) return Denied(request, 403, "Forbidden", std::move(v.message));
   api::AdmissionResponse r;
   r.uid = request.uid;
@@ -96,6 +95,11 @@ api::AdmissionResponse JobSetRequest(std::string_view path, const api::Admission
                   absl::StrCat("expected a JobSet, got kind \"", request.kind.kind, "\""));
   }
   return path == kMutateJobSetPath ? MutateJobSet(request) : ValidateJobSet(request);
+}
+
+HttpReply NotAReview(const absl::Status& status) {
+  return Plain(400, absl::StrCat("not an AdmissionReview request: ", status.message()),
+               "bad_request");
 }
 
 std::string ResultOf(const api::AdmissionResponse& r) {
@@ -119,23 +123,25 @@ HttpReply HandleAdmission(std::string_view path, std::string_view content_type,
                  "bad_request");
   }
   if (body.empty()) return Plain(400, "request body is empty", "bad_request");
-  auto review = api::DecodeAdmissionReview(body);
-  if (!review.ok()) {
-    return Plain(400, absl::StrCat("not an AdmissionReview request: ", review.status().message()),
-                 "bad_request");
-  }
-  const api::AdmissionRequest& request = review->request;
+  const bool pod_path = path == kMutatePodPath || path == kValidatePodPath;
+  std::string api_version;
   api::AdmissionResponse response;
-  if (path == kMutatePodPath) {
-    response = MutatePod(request);
-  } else if (path == kValidatePodPath) {
-    response = ValidatePodRequest(request);
+  if (pod_path) {
+    // One parse: the pod is decoded from the review's own parse.
+    auto review = api::DecodePodAdmissionReview(body);
+    if (!review.ok()) return NotAReview(review.status());
+    api_version = std::move(review->review.api_version);
+    response = path == kMutatePodPath ? MutatePod(review->review.request, review->pod)
+                                      : ValidatePodRequest(review->review.request, review->pod);
   } else {
-    response = JobSetRequest(path, request);
+    auto review = api::DecodeAdmissionReview(body);
+    if (!review.ok()) return NotAReview(review.status());
+    api_version = std::move(review->api_version);
+    response = JobSetRequest(path, review->request);
   }
   HttpReply reply;
   reply.result = ResultOf(response);
-  reply.body = api::EncodeAdmissionReview(review->api_version, response);
+  reply.body = api::EncodeAdmissionReview(api_version, response);
   return reply;
 }
 

@@ -72,10 +72,10 @@ void WarnAnnotations(const api::StringMap* annotations, std::string_view where,
   }
 }
 
-absl::StatusOr<api::JobSet> DecodeObject(const std::optional<api::RawJson>& object,
+absl::StatusOr<api::JobSet> DecodeObject(const std::optional<std::string>& object,
                                          std::string_view what) {
   if (!object) return absl::InvalidArgumentError(absl::StrCat("request.", Sv(what), " is missing"));
-  return api::DecodeJobSet(object->Text());
+  return api::DecodeJobSet(*object);
 }
 
 }  // namespace
@@ -121,7 +121,7 @@ api::AdmissionResponse MutateJobSet(const api::AdmissionRequest& request) {
   // Defaulting runs on CREATE only (upstream stopped defaulting on UPDATE: it fought server-side apply).
   if (request.operation != api::AdmissionOperation::kCreate) return r;
   if (!request.object) return BadRequest(request, "request.object is missing");
-  auto patch = api::DefaultingPatch(request.object->Text());
+  auto patch = api::DefaultingPatch(*request.object);
   if (!patch.ok()) return BadRequest(request, std::string(patch.status().message()));
   if (*patch != "[]") r.patch = std::move(*patch);
   return r;

@@ -35,7 +35,7 @@ TEST(DecodeAdmissionReviewTest, PodCreateFromJobController) {
   EXPECT_EQ(r.username, "system:serviceaccount:kube-system:job-controller");
   EXPECT_FALSE(r.dry_run);
   ASSERT_TRUE(r.object.has_value());
-  EXPECT_THAT(r.object->Text(), HasSubstr("\"generateName\":\"js-named-workers-0-0-\""));
+  EXPECT_THAT(*r.object, HasSubstr("\"generateName\":\"js-named-workers-0-0-\""));
   EXPECT_FALSE(r.old_object.has_value());  // "oldObject": null
 }
 
@@ -65,8 +65,8 @@ TEST(DecodeAdmissionReviewTest, SpecUpdateCarriesOldObject) {
   EXPECT_EQ(review.request.operation, AdmissionOperation::kUpdate);
   EXPECT_EQ(review.request.sub_resource, "");
   ASSERT_TRUE(review.request.old_object.has_value());
-  EXPECT_THAT(review.request.old_object->Text(), HasSubstr("\"suspend\":false"));
-  EXPECT_THAT(review.request.object->Text(), HasSubstr("\"suspend\":true"));
+  EXPECT_THAT(*review.request.old_object, HasSubstr("\"suspend\":false"));
+  EXPECT_THAT(*review.request.object, HasSubstr("\"suspend\":true"));
 }
 
 TEST(DecodeAdmissionReviewTest, GeneratedNameAtValidatingWebhook) {
@@ -80,7 +80,8 @@ TEST(DecodeAdmissionReviewTest, RejectsWhatIsNotAnAdmissionReview) {
   struct Case {
     std::string name, body, message;
   } cases[] = {
-      {"not json", "{", "parse"},
+      {"not json", "{", "malformed JSON"},
+      {"too deep", std::string(1000, '['), "nested deeper"},
       {"array", "[]", "AdmissionReview"},
       {"no apiVersion", R"({"kind":"AdmissionReview","request":{"uid":"u","operation":"CREATE"}})",
        "apiVersion"},
@@ -110,12 +111,42 @@ TEST(DecodeAdmissionReviewTest, RejectsWhatIsNotAnAdmissionReview) {
   }
 }
 
+TEST(DecodePodAdmissionReviewTest, DecodesThePodFromTheSameParse) {
+  ASSERT_OK_AND_ASSIGN(PodAdmissionReview r,
+                       DecodePodAdmissionReview(
+                           Fixture("pod-create-from-job-controller.mutate-pod.request.json")));
+  EXPECT_EQ(r.review.request.uid, "0f3387bc-e650-4e2b-9c75-56c0a13b2f95");
+  EXPECT_FALSE(r.review.request.object.has_value());
+  ASSERT_TRUE(r.pod.has_value());
+  ASSERT_TRUE(r.pod->ok()) << r.pod->status();
+  EXPECT_EQ((*r.pod)->metadata.generate_name, "js-named-workers-0-0-");
+  EXPECT_EQ((*r.pod)->priority, 0);
+
+  // Not a pod: the object stays text, no pod.
+  ASSERT_OK_AND_ASSIGN(PodAdmissionReview js,
+                       DecodePodAdmissionReview(
+                           Fixture("jobset-create-named.mutate-jobset.request.json")));
+  EXPECT_FALSE(js.pod.has_value());
+  EXPECT_TRUE(js.review.request.object.has_value());
+
+  // A pod with a wrongly typed field: the review is fine, the pod carries the error.
+  ASSERT_OK_AND_ASSIGN(
+      PodAdmissionReview bad,
+      DecodePodAdmissionReview(
+          R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u",)"
+          R"("kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE",)"
+          R"("object":{"spec":{"priority":"high"}}}})"));
+  ASSERT_TRUE(bad.pod.has_value());
+  EXPECT_THAT(bad.pod->status(), testing::StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(bad.pod->status().message()), HasSubstr("spec.priority"));
+}
+
 TEST(EncodeAdmissionReviewTest, AllowedEchoesEnvelopeAndUid) {
   AdmissionResponse r;
   r.uid = "705ab4f5";
   EXPECT_EQ(EncodeAdmissionReview("admission.k8s.io/v1", r),
             R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",)"
-            R"("response":{"allowed":true,"uid":"705ab4f5"}})");
+            R"("response":{"uid":"705ab4f5","allowed":true}})");
 }
 
 TEST(EncodeAdmissionReviewTest, PatchComesWithPatchTypeAndRoundTrips) {

@@ -50,7 +50,7 @@ api::AdmissionResponseReview Call(std::string_view path, const std::string& body
 std::string ObjectOf(const std::string& body) {
   auto review = api::DecodeAdmissionReview(body);
   EXPECT_TRUE(review.ok());
-  return review->request.object->Text();
+  return *review->request.object;
 }
 
 // Replaces `object` in an AdmissionReview body with `new_object` (JSON text), keeping the rest.
@@ -98,9 +98,9 @@ TEST(HandlerGoldenTest, ExactResponseBodyForJobControllerPod) {
       Fixture("pod-create-from-job-controller.mutate-pod.request.json"));
   EXPECT_EQ(reply.body,
             absl::StrCat(R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",)",
-                         R"("response":{"allowed":true,"patch":")",
-                         api::Base64Encode(kPodMutationPatch),
-                         R"(","patchType":"JSONPatch","uid":"0f3387bc-e650-4e2b-9c75-56c0a13b2f95"}})"));
+                         R"("response":{"uid":"0f3387bc-e650-4e2b-9c75-56c0a13b2f95","allowed":true,)",
+                         R"("patch":")", api::Base64Encode(kPodMutationPatch),
+                         R"(","patchType":"JSONPatch"}})"));
   EXPECT_EQ(reply.result, "patched");
 }
 

@@ -98,7 +98,7 @@ TEST(JobSetFixtureTest, MutateCreateNamedAddsUpstreamDefaults) {
   auto review = api::DecodeAdmissionReview(body);
   ASSERT_TRUE(review.ok());
   ASSERT_OK_AND_ASSIGN(std::string patched,
-                       api::ApplyJsonPatch(review->request.object->Text(), *r.response.patch));
+                       api::ApplyJsonPatch(*review->request.object, *r.response.patch));
   ASSERT_OK_AND_ASSIGN(api::JobSet js, api::DecodeJobSet(patched));
   ASSERT_TRUE(js.spec.startup_policy.has_value());
   EXPECT_EQ(js.spec.startup_policy->startup_policy_order, "AnyOrder");
