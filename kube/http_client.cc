@@ -24,6 +24,7 @@
 #include "httplib.h"
 #include "kube/errors.h"
 #include "kube/internal/json.h"
+#include "kube/internal/object_json.h"
 #include "kube/rate_limiter.h"
 
 namespace phalanx::kube {
@@ -68,6 +69,7 @@ absl::StatusOr<WatchEvent> ParseEvent(absl::string_view line) {
   auto oit = j->find("object");
   if (oit == j->end() || !oit->is_object()) return absl::DataLossError("watch event has no object");
   std::string text = internal::Dump(*oit);
+  const Json& object_json = *oit;
   WatchEvent ev{WatchEventType::kError, Object{}, absl::OkStatus()};
   if (type == "ADDED") {
     ev.type = WatchEventType::kAdded;
@@ -83,7 +85,7 @@ absl::StatusOr<WatchEvent> ParseEvent(absl::string_view line) {
   } else {
     return absl::DataLossError(absl::StrCat("unknown watch event type \"", type, "\""));
   }
-  absl::StatusOr<Object> obj = ParseObject(text);
+  absl::StatusOr<Object> obj = internal::ObjectFromJson(object_json, std::move(text));
   if (!obj.ok()) return obj.status();
   ev.object = *std::move(obj);
   return ev;
@@ -452,7 +454,7 @@ absl::StatusOr<ObjectList> HttpClient::List(const Resource& resource, absl::stri
   if (auto items = j->find("items"); items != j->end() && items->is_array()) {
     list.items.reserve(items->size());
     for (const Json& item : *items) {
-      absl::StatusOr<Object> o = ParseObject(internal::Dump(item));
+      absl::StatusOr<Object> o = internal::ObjectFromJson(item, internal::Dump(item));
       if (!o.ok()) return o.status();
       list.items.push_back(*std::move(o));
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <tuple>
@@ -18,6 +19,7 @@
 #include "absl/time/time.h"
 #include "kube/errors.h"
 #include "kube/internal/json.h"
+#include "kube/internal/object_json.h"
 #include "kube/internal/patch.h"
 #include "kube/memory_watch.h"
 #include "kube/selector.h"
@@ -104,7 +106,7 @@ const Json& Sub(const Json& j, const char* key) {
 }
 
 Object ToObject(const Json& j) {
-  absl::StatusOr<Object> o = ParseObject(internal::Dump(j));
+  absl::StatusOr<Object> o = internal::ObjectFromJson(j, internal::Dump(j));
   return o.ok() ? *std::move(o) : Object{};
 }
 
@@ -225,7 +227,8 @@ struct MemoryCluster::State {
   }
 
   // Delivers one change to a watcher, translating selector transitions into ADDED/DELETED.
-  void Deliver(internal::WatchQueue& w, WatchEventType type, const JsonPtr& old_obj, const JsonPtr& obj) {
+  void Deliver(internal::WatchQueue& w, WatchEventType type, const JsonPtr& old_obj, const JsonPtr& obj,
+               std::optional<Object>* converted = nullptr) {
     bool now = Matches(w, *obj);
     bool before = type == WatchEventType::kModified && old_obj != nullptr && Matches(w, *old_obj);
     WatchEventType out = type;
@@ -242,7 +245,12 @@ struct MemoryCluster::State {
     } else if (!now) {
       return;
     }
-    w.Push(WatchEvent{out, ToObject(*obj), absl::OkStatus()});
+    if (converted == nullptr) {
+      w.Push(WatchEvent{out, ToObject(*obj), absl::OkStatus()});
+      return;
+    }
+    if (!converted->has_value()) *converted = ToObject(*obj);  // once per change, shared by all watchers
+    w.Push(WatchEvent{out, **converted, absl::OkStatus()});
   }
 
   // Records a change at the current rv and fans it out to the open watches.
@@ -253,13 +261,14 @@ struct MemoryCluster::State {
       compacted_rv = history.front().rv;
       history.pop_front();
     }
+    std::optional<Object> converted;
     for (auto it = watchers.begin(); it != watchers.end();) {
       std::shared_ptr<internal::WatchQueue> w = it->lock();
       if (w == nullptr || w->Done()) {
         it = watchers.erase(it);
         continue;
       }
-      if (w->rkey() == rkey) Deliver(*w, type, old_obj, obj);
+      if (w->rkey() == rkey) Deliver(*w, type, old_obj, obj, &converted);
       w->Advance(rv);
       ++it;
     }

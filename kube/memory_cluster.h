@@ -44,7 +44,7 @@ namespace phalanx::kube {
 
 struct MemoryClusterOptions {
   // Watch events retained for resuming watches; older resourceVersions get 410 Expired.
-  size_t history_limit = 200000;
+  size_t history_limit = 10000;
   // Source of creation/deletion timestamps; nullptr = the real clock.
   const Clock* clock = nullptr;
   // Seed for uids and generateName suffixes (deterministic runs).

@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "kube/internal/json.h"
+#include "kube/internal/object_json.h"
 
 namespace phalanx::kube {
 namespace {
@@ -33,10 +34,13 @@ const OwnerReference* ObjectMeta::ControllerRef() const {
 absl::StatusOr<Object> ParseObject(absl::string_view json) {
   absl::StatusOr<Json> parsed = internal::ParseJson(json);
   if (!parsed.ok()) return parsed.status();
-  const Json& j = *parsed;
+  return internal::ObjectFromJson(*parsed, std::string(json));
+}
+
+absl::StatusOr<Object> internal::ObjectFromJson(const Json& j, std::string text) {
   if (!j.is_object()) return absl::InvalidArgumentError("object is not a JSON object");
   Object obj;
-  obj.json = std::string(json);
+  obj.json = std::move(text);
   obj.api_version = internal::GetString(j, "apiVersion");
   obj.kind = internal::GetString(j, "kind");
   auto mit = j.find("metadata");
