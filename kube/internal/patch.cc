@@ -203,6 +203,8 @@ void StrategicMergeInto(Json& target, const Json& patch) {
       Json& t = target[k];
       if (t.is_null()) t = Json::array();
       StrategicMergeList(t, v, k);
+      // Deleting the last element leaves no field at all, as Kubernetes' omitempty lists do.
+      if (t.empty() && !v.empty()) target.erase(k);
     } else if (v.is_object()) {
       StrategicMergeInto(target[k], v);
       if (target[k].is_null()) target.erase(k);
