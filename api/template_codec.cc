@@ -55,6 +55,8 @@ Json EncodePodTemplateSpec(const PodTemplateSpec& t) {
 
 }  // namespace
 
+Json EncodePodSpecForScheduling(const PodSpec& spec) { return EncodePodSpec(spec); }
+
 absl::Status DecodeJobSpec(Json obj, std::string_view path, JobSpec& out) {
   PHALANX_RETURN_IF_ERROR(TakeInt32(obj, "parallelism", path, out.parallelism));
   PHALANX_RETURN_IF_ERROR(TakeInt32(obj, "completions", path, out.completions));

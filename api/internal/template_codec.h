@@ -16,6 +16,9 @@ namespace phalanx::api::internal {
 absl::Status DecodeJobTemplateSpec(Json obj, std::string_view path, JobTemplateSpec& out);
 Json EncodeJobTemplateSpec(const JobTemplateSpec& t);
 
+// A pod spec as JSON (modeled fields laid over the unmodeled ones).
+Json EncodePodSpecForScheduling(const PodSpec& spec);
+
 absl::Status DecodeJobSpec(Json obj, std::string_view path, JobSpec& out);
 Json EncodeJobSpec(const JobSpec& s);
 
