@@ -72,15 +72,39 @@ const Json* Field(const Json& obj, const std::vector<std::string>& path) {
   return cur;
 }
 
-std::map<std::string, std::string> Labels(const Json& obj) {
-  std::map<std::string, std::string> out;
-  const Json* l = Field(obj, {"metadata", "labels"});
-  if (l != nullptr && l->is_object()) {
-    for (const auto& [k, v] : l->items()) {
-      if (v.is_string()) out[k] = v.get<std::string>();
+// LabelSelector::Matches on the stored JSON, without building a label map per object.
+bool LabelsMatch(const LabelSelector& sel, const Json& obj) {
+  if (sel.Empty()) return true;
+  const Json* labels = Field(obj, {"metadata", "labels"});
+  for (const LabelSelector::Requirement& r : sel.requirements()) {
+    const std::string* value = nullptr;
+    if (labels != nullptr && labels->is_object()) {
+      auto it = labels->find(r.key);
+      if (it != labels->end() && it->is_string()) value = it->get_ptr<const std::string*>();
+    }
+    auto in = [&]() { return std::find(r.values.begin(), r.values.end(), *value) != r.values.end(); };
+    switch (r.op) {
+      case LabelSelector::Op::kEquals:
+        if (value == nullptr || *value != r.values[0]) return false;
+        break;
+      case LabelSelector::Op::kNotEquals:
+        if (value != nullptr && *value == r.values[0]) return false;
+        break;
+      case LabelSelector::Op::kIn:
+        if (value == nullptr || !in()) return false;
+        break;
+      case LabelSelector::Op::kNotIn:
+        if (value != nullptr && in()) return false;
+        break;
+      case LabelSelector::Op::kExists:
+        if (value == nullptr) return false;
+        break;
+      case LabelSelector::Op::kDoesNotExist:
+        if (value != nullptr) return false;
+        break;
     }
   }
-  return out;
+  return true;
 }
 
 bool FieldsMatch(const FieldSelector& sel, const Json& obj) {
@@ -223,7 +247,7 @@ struct MemoryCluster::State {
 
   bool Matches(const internal::WatchQueue& w, const Json& obj) {
     if (!w.ns().empty() && internal::GetString(Sub(obj, "metadata"), "namespace") != w.ns()) return false;
-    return w.labels().Matches(Labels(obj)) && FieldsMatch(w.fields(), obj);
+    return LabelsMatch(w.labels(), obj) && FieldsMatch(w.fields(), obj);
   }
 
   // Delivers one change to a watcher, translating selector transitions into ADDED/DELETED.
@@ -613,7 +637,7 @@ struct MemoryCluster::State {
     if (rit == objects.end()) return;
     for (const auto& [k, obj] : rit->second) {
       if (!ns.empty() && k.first != ns) continue;
-      if (!labels.Matches(Labels(*obj)) || !FieldsMatch(fields, *obj)) continue;
+      if (!LabelsMatch(labels, *obj) || !FieldsMatch(fields, *obj)) continue;
       out->push_back(obj);
     }
   }
