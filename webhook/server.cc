@@ -72,6 +72,14 @@ struct Server::Impl {
     s.set_keep_alive_timeout(Secs(absl::ToChronoSeconds(options.keep_alive_timeout)));
     s.set_keep_alive_max_count(1000000);
     s.set_tcp_nodelay(true);  // small request/response pairs: never wait on delayed ACKs
+    s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+      // Answers are a few hundred bytes: compressing them (the API server sends Accept-Encoding:
+      // gzip) costs more CPU than it saves, and zlib allocates ~256 KiB per stream. httplib has no
+      // switch for it, so the header is dropped before the response is written. The Request is
+      // httplib's own non-const object, so the cast is well defined.
+      const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
     s.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
       auto t0 = std::chrono::steady_clock::now();
       res.set_content("ok\n", "text/plain; charset=utf-8");

@@ -12,6 +12,9 @@ wrk.path = "/mutate--v1-pod?timeout=10s"
 wrk.body = body
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, */*"
+-- As the API server sends it (see the captured request headers).
+wrk.headers["Accept-Encoding"] = "gzip"
+wrk.headers["User-Agent"] = "kube-apiserver-admission"
 
 function done(summary, latency, requests)
   local secs = summary.duration / 1e6

@@ -281,6 +281,15 @@ TEST_F(ServerTest, MutatesPodsOverVerifiedTls) {
   ASSERT_TRUE(res) << httplib::to_string(res.error());
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+
+  // The API server sends Accept-Encoding: gzip; tiny answers are sent uncompressed.
+  httplib::Headers gzip = {{"Accept-Encoding", "gzip"}};
+  auto plain = cli->Post("/mutate--v1-pod", gzip,
+                         Fixture("pod-create-from-job-controller.mutate-pod.request.json"),
+                         "application/json");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->status, 200);
+  EXPECT_FALSE(plain->has_header("Content-Encoding"));
   auto review = api::DecodeAdmissionResponseReview(res->body);
   ASSERT_TRUE(review.ok()) << review.status();
   EXPECT_EQ(review->response.uid, "0f3387bc-e650-4e2b-9c75-56c0a13b2f95");
