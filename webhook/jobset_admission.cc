@@ -1,5 +1,6 @@
 #include "webhook/jobset_admission.h"
 
+#include <algorithm>
 #include <string_view>
 #include <utility>
 
@@ -81,9 +82,14 @@ absl::StatusOr<api::JobSet> DecodeObject(const std::optional<std::string>& objec
 }  // namespace
 
 api::Status InvalidJobSetStatus(const std::string& name, const std::vector<api::FieldError>& errors) {
+  // Like Kubernetes' ErrorList.ToAggregate: the message lists each distinct error once, in order;
+  // the causes keep every error.
   std::vector<std::string> texts;
   texts.reserve(errors.size());
-  for (const auto& e : errors) texts.push_back(e.ToString());
+  for (const auto& e : errors) {
+    std::string text = e.ToString();
+    if (std::find(texts.begin(), texts.end(), text) == texts.end()) texts.push_back(std::move(text));
+  }
   std::string joined =
       texts.size() == 1 ? texts[0] : absl::StrCat("[", absl::StrJoin(texts, ", "), "]");
   api::Status s;

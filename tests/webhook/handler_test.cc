@@ -148,6 +148,16 @@ TEST(HandlerGoldenTest, PodWithBadFieldTypeIsA400InTheReview) {
   EXPECT_THAT(r.response.status->message, HasSubstr("spec.priority"));
 }
 
+TEST(HandlerTest, EchoesTheReviewApiVersion) {
+  std::string body = Fixture("pod-create-from-job-controller.validate-pod.request.json");
+  const std::string v1 = R"("apiVersion":"admission.k8s.io/v1")";
+  body.replace(body.find(v1), v1.size(), R"("apiVersion":"admission.k8s.io/v1beta1")");
+  HttpReply reply = HandleAdmission(kValidatePodPath, "application/json", body);
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_THAT(reply.body, ::testing::StartsWith(
+                              R"({"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview",)"));
+}
+
 TEST(HandlerTest, UnknownPathIs404) {
   HttpReply reply = HandleAdmission("/mutate-v1-pod", "application/json", "{}");
   EXPECT_EQ(reply.status, 404);

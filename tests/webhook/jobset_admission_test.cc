@@ -393,6 +393,11 @@ TEST(InvalidJobSetStatusTest, SingleAndManyErrors) {
   EXPECT_EQ(two.message, absl::StrCat("JobSet.jobset.x-k8s.io \"js\" is invalid: [", e1.ToString(),
                                       ", ", e2.ToString(), "]"));
   EXPECT_EQ(two.details->causes[1].reason, "FieldValueRequired");
+
+  // Identical errors appear once in the message, every time in the causes.
+  api::Status dup = InvalidJobSetStatus("js", {e1, e1});
+  EXPECT_EQ(dup.message, one.message);
+  EXPECT_EQ(dup.details->causes.size(), 2u);
 }
 
 }  // namespace
