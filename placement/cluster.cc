@@ -17,8 +17,9 @@ Cluster::Cluster(TopologyConfig topology) : topology_(std::move(topology)) {
 // ----------------------------------------------------------------------------------------- nodes
 
 NodeId Cluster::SlotFor(std::string_view name) {
-  auto it = node_index_.find(Key(name));
-  if (it != node_index_.end()) return it->second;
+  const uint32_t found = names_.Find(name, NameIndex::Hash(name),
+                                     [&](uint32_t id) { return nodes_[id].name == name; });
+  if (found != NameIndex::kNone) return found;
   NodeId n;
   if (!free_slots_.empty()) {
     n = free_slots_.back();
@@ -29,21 +30,35 @@ NodeId Cluster::SlotFor(std::string_view name) {
   }
   nodes_[n] = NodeState{};
   nodes_[n].name = std::string(name);
-  node_index_.emplace(nodes_[n].name, n);
+  names_.Insert(nodes_[n].name, n);
   return n;
 }
 
 void Cluster::MaybeFreeSlot(NodeId n) {
   NodeState& s = nodes_[n];
   if (s.live || s.all_pods > 0) return;
-  node_index_.erase(s.name);
+  names_.Erase(s.name, n);
   s = NodeState{};
   free_slots_.push_back(n);
 }
 
 std::optional<NodeId> Cluster::FindNode(std::string_view name) const {
-  auto it = node_index_.find(Key(name));
-  if (it == node_index_.end() || !nodes_[it->second].live) return std::nullopt;
+  const uint32_t n = names_.Find(name, NameIndex::Hash(name),
+                                 [&](uint32_t id) { return nodes_[id].name == name; });
+  if (n == NameIndex::kNone || !nodes_[n].live) return std::nullopt;
+  return n;
+}
+
+uint32_t Cluster::InternTaints(const std::vector<Taint>& taints) {
+  if (taints.empty()) return 0;
+  std::string key;
+  for (const Taint& t : taints) {
+    // Keys and values cannot contain control characters, so these separators are unambiguous.
+    absl::StrAppend(&key, t.key, "\x1f", t.value, "\x1f", static_cast<int>(t.effect), "\x1e");
+  }
+  auto [it, inserted] =
+      taint_set_index_.try_emplace(key, static_cast<uint32_t>(taint_sets_.size()));
+  if (inserted) taint_sets_.push_back(taints);
   return it->second;
 }
 
@@ -59,20 +74,20 @@ void Cluster::UpsertNode(const Node& node) {
   s.ready = node.ready;
   s.unschedulable = node.unschedulable;
   s.labels = InternLabels(labels_, node.labels);
-  s.taints = node.taints;
+  s.taint_set = InternTaints(node.taints);
   s.capacity = ToCapacity(resources_, node.allocatable);
   Join(n);
 }
 
 void Cluster::RemoveNode(std::string_view name) {
-  auto it = node_index_.find(Key(name));
-  if (it == node_index_.end() || !nodes_[it->second].live) return;
-  const NodeId n = it->second;
+  const std::optional<NodeId> found = FindNode(name);
+  if (!found.has_value()) return;
+  const NodeId n = *found;
   Leave(n);
   NodeState& s = nodes_[n];
   s.live = false;
   s.labels.clear();
-  s.taints.clear();
+  s.taint_set = 0;
   s.capacity.clear();
   --live_nodes_;
   MaybeFreeSlot(n);

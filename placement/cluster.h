@@ -9,6 +9,7 @@
 // Not thread-safe; callers serialize access (the extender holds it under its own mutex).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,26 +22,28 @@
 #include "absl/types/span.h"
 #include "placement/eligibility.h"
 #include "placement/model.h"
+#include "placement/name_index.h"
 #include "placement/resources.h"
 #include "placement/topology.h"
 
 namespace phalanx::placement {
 
+// Field order matters: Filter reads the first cache line (flags, claims, domains) for most nodes.
 struct NodeState {
-  std::string name;
   bool live = false;  // false: deleted or never seen (placeholder for pods bound to it)
   bool ready = false;
   bool unschedulable = false;
-  LabelSet labels;
-  std::vector<Taint> taints;
-  ResourceVec capacity;
-  ResourceVec used;
+  int32_t claims = 0;  // reserved domains containing this node
+  OwnerId owner = kNoOwner;
+  int32_t pods = 0;      // non-DaemonSet pods
+  int32_t all_pods = 0;  // including DaemonSet pods
+  uint32_t taint_set = 0;  // Cluster::taint_set(); 0 = no taints
   // Per level: (domain, position in domain.nodes), or (kNoDomain, 0).
   absl::InlinedVector<std::pair<DomainId, uint32_t>, 4> domains;
-  int32_t pods = 0;        // non-DaemonSet pods
-  int32_t all_pods = 0;    // including DaemonSet pods
-  int32_t claims = 0;      // reserved domains containing this node
-  OwnerId owner = kNoOwner;
+  ResourceVec capacity;
+  ResourceVec used;
+  std::string name;
+  LabelSet labels;
 
   bool healthy() const { return live && ready && !unschedulable; }
 };
@@ -80,6 +83,10 @@ class Cluster {
 
   // --- nodes ---
   std::optional<NodeId> FindNode(std::string_view name) const;
+  // FindNode for many names at once (kNoNode for unknown or deleted nodes), overlapping the
+  // memory accesses of neighbouring names; `out` has names.size() entries.
+  template <typename Name>
+  void FindNodes(absl::Span<const Name> names, NodeId* out) const;
   const NodeState& node(NodeId id) const { return nodes_[id]; }
   size_t node_slots() const { return nodes_.size(); }
   size_t node_count() const { return live_nodes_; }
@@ -100,6 +107,13 @@ class Cluster {
   void Claim(DomainId domain, OwnerId owner);
   void Unclaim(DomainId domain);
 
+  // Distinct taint lists are stored once; nodes refer to them by id (0 is the empty list).
+  const std::vector<Taint>& taint_set(uint32_t id) const { return taint_sets_[id]; }
+  EligibilityResult CheckEligibility(const CompiledEligibility& e, NodeId n) const {
+    const NodeState& s = nodes_[n];
+    return e.Check(labels_, s.name, s.labels, s.taint_set, taint_sets_[s.taint_set]);
+  }
+
   const ResourceTable& resources() const { return resources_; }
   ResourceTable& mutable_resources() { return resources_; }
   const LabelPool& labels() const { return labels_; }
@@ -118,6 +132,7 @@ class Cluster {
   };
 
   NodeId SlotFor(std::string_view name);
+  uint32_t InternTaints(const std::vector<Taint>& taints);
   void MaybeFreeSlot(NodeId n);
   void Join(NodeId n);   // add memberships at every level and contribute aggregates
   void Leave(NodeId n);  // the reverse
@@ -136,12 +151,44 @@ class Cluster {
   std::vector<Domain> domains_;
   std::vector<NodeState> nodes_;
   std::vector<NodeId> free_slots_;
-  absl::flat_hash_map<std::string, NodeId> node_index_;
+  NameIndex names_;
+  std::vector<std::vector<Taint>> taint_sets_{1};
+  absl::flat_hash_map<std::string, uint32_t> taint_set_index_;
   size_t live_nodes_ = 0;
   absl::flat_hash_map<std::string, PodState> pods_;
   std::vector<JobUse> jobs_;
   std::vector<uint32_t> free_jobs_;
   absl::flat_hash_map<JobKey, uint32_t> job_index_;
 };
+
+template <typename Name>
+void Cluster::FindNodes(absl::Span<const Name> names, NodeId* out) const {
+  constexpr size_t kChunk = 16;
+  uint64_t hashes[kChunk];
+  for (size_t base = 0; base < names.size(); base += kChunk) {
+    const size_t m = std::min(kChunk, names.size() - base);
+    for (size_t i = 0; i < m; ++i) {
+      const std::string_view name(names[base + i].data(), names[base + i].size());
+      hashes[i] = NameIndex::Hash(name);
+      names_.Prefetch(hashes[i]);
+    }
+    for (size_t i = 0; i < m; ++i) {
+      const std::string_view name(names[base + i].data(), names[base + i].size());
+      const NodeId n =
+          names_.Find(name, hashes[i], [&](uint32_t id) { return nodes_[id].name == name; });
+      if (n != NameIndex::kNone) {
+        // Flags and domains, then capacity and usage: what Filter reads.
+        const char* p = reinterpret_cast<const char*>(&nodes_[n]);
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + 64);
+        __builtin_prefetch(p + 128);
+      }
+      out[base + i] = n;
+    }
+    for (size_t i = 0; i < m; ++i) {
+      if (out[base + i] != kNoNode && !nodes_[out[base + i]].live) out[base + i] = kNoNode;
+    }
+  }
+}
 
 }  // namespace phalanx::placement

@@ -37,7 +37,8 @@ LabelId LabelValue(const LabelSet& labels, LabelId key) {
 }
 
 CompiledEligibility::CompiledEligibility(const LabelPool& pool, const Eligibility& e)
-    : tolerations_(e.tolerations) {
+    : tolerations_(e.tolerations),
+      matches_all_labels_(e.node_selector.empty() && e.required_terms.empty()) {
   for (const auto& [k, v] : e.node_selector) {
     const LabelId key = pool.Find(k);
     const LabelId value = pool.Find(v);
@@ -127,6 +128,18 @@ bool CompiledEligibility::Tolerates(absl::Span<const Taint> taints) const {
     if (!Tolerated(tolerations_, taint)) return false;
   }
   return true;
+}
+
+EligibilityResult CompiledEligibility::Check(const LabelPool& pool, std::string_view node_name,
+                                             const LabelSet& labels, uint32_t taint_set,
+                                             absl::Span<const Taint> taints) const {
+  if (!matches_all_labels_ && !MatchesLabels(pool, node_name, labels)) {
+    return EligibilityResult::kSelectorMismatch;
+  }
+  if (taint_set == 0) return EligibilityResult::kOk;
+  if (taint_set >= tolerates_.size()) tolerates_.resize(taint_set + 1, -1);
+  if (tolerates_[taint_set] < 0) tolerates_[taint_set] = Tolerates(taints) ? 1 : 0;
+  return tolerates_[taint_set] ? EligibilityResult::kOk : EligibilityResult::kUntoleratedTaint;
 }
 
 EligibilityResult CompiledEligibility::Check(const LabelPool& pool, std::string_view node_name,

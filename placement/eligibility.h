@@ -51,6 +51,11 @@ class CompiledEligibility {
 
   EligibilityResult Check(const LabelPool& pool, std::string_view node_name,
                           const LabelSet& labels, absl::Span<const Taint> taints) const;
+  // Same, for taints interned as `taint_set`: the answer per set is remembered, so an instance
+  // must not be shared between threads.
+  EligibilityResult Check(const LabelPool& pool, std::string_view node_name,
+                          const LabelSet& labels, uint32_t taint_set,
+                          absl::Span<const Taint> taints) const;
   bool MatchesLabels(const LabelPool& pool, std::string_view node_name,
                      const LabelSet& labels) const;
   bool Tolerates(absl::Span<const Taint> taints) const;
@@ -72,6 +77,8 @@ class CompiledEligibility {
   std::vector<std::pair<LabelId, LabelId>> selector_;
   std::vector<Term> terms_;
   std::vector<Toleration> tolerations_;
+  bool matches_all_labels_ = true;  // no selector, no terms
+  mutable std::vector<int8_t> tolerates_;  // per taint set: -1 unknown, 0 no, 1 yes
 };
 
 // True if some toleration in `tolerations` tolerates `taint`.

@@ -61,7 +61,7 @@ struct PodContext {
     } else if (ns.claims > 0 && !may_enter_reserved) {
       return {Code::kReservedBy, ns.owner};
     }
-    switch (elig.Check(cluster.labels(), ns.name, ns.labels, ns.taints)) {
+    switch (cluster.CheckEligibility(elig, n)) {
       case EligibilityResult::kOk:
         break;
       case EligibilityResult::kSelectorMismatch:
@@ -130,9 +130,16 @@ FilterResult FilterImpl(const Cluster& cluster, const Reservations& reservations
   out.verdicts.resize(names.size());
   out.reason_ids.resize(names.size());
   absl::flat_hash_map<uint64_t, uint16_t> seen;
+  // Names are resolved a chunk at a time so the node records FindNodes prefetched are still in
+  // cache when Run reads them.
+  constexpr size_t kChunk = 64;
+  NodeId ids[kChunk];
   for (size_t i = 0; i < names.size(); ++i) {
-    const std::optional<NodeId> n = cluster.FindNode(names[i]);
-    const Check c = n.has_value() ? ctx.Run(*n) : Check{Code::kUnknownNode, 0};
+    if (i % kChunk == 0) {
+      cluster.FindNodes(names.subspan(i, std::min(kChunk, names.size() - i)), ids);
+    }
+    const NodeId id = ids[i % kChunk];
+    const Check c = id != kNoNode ? ctx.Run(id) : Check{Code::kUnknownNode, 0};
     if (c.code == Code::kPass) {
       out.verdicts[i] = Verdict::kPass;
       continue;
@@ -166,10 +173,15 @@ std::vector<int64_t> PrioritizeImpl(const Cluster& cluster, const Reservations& 
                                     const FilterOptions& options) {
   const PodContext ctx(cluster, reservations, pod, options);
   std::vector<int64_t> scores(names.size(), 0);
+  constexpr size_t kChunk = 64;
+  NodeId ids[kChunk];
   for (size_t i = 0; i < names.size(); ++i) {
-    const std::optional<NodeId> n = cluster.FindNode(names[i]);
-    if (!n.has_value() || ctx.Run(*n).code != Code::kPass) continue;
-    const NodeState& ns = cluster.node(*n);
+    if (i % kChunk == 0) {
+      cluster.FindNodes(names.subspan(i, std::min(kChunk, names.size() - i)), ids);
+    }
+    const NodeId id = ids[i % kChunk];
+    if (id == kNoNode || ctx.Run(id).code != Code::kPass) continue;
+    const NodeState& ns = cluster.node(id);
     double score = Fullness(ns.capacity, ns.used, ctx.req);
     if (ctx.domain == kNoDomain) {
       // Outside reservations: prefer fuller domains so whole domains stay free.

@@ -106,9 +106,7 @@ class Attempt {
       if (count >= pods) continue;  // only looking for taken nodes now
       const NodeState& ns = c_.node(n);
       if (!ns.healthy()) continue;
-      if (s.elig.Check(c_.labels(), ns.name, ns.labels, ns.taints) != EligibilityResult::kOk) {
-        continue;
-      }
+      if (c_.CheckEligibility(s.elig, n) != EligibilityResult::kOk) continue;
       if (own != nullptr) {
         const JobNodeUse* mine = c_.JobUseOn(*own, n);
         if (mine != nullptr) {
@@ -200,9 +198,7 @@ class Attempt {
     auto try_node = [&](NodeId n) {
       const NodeState& ns = c_.node(n);
       if (!ns.healthy() || ns.claims > 0 || taken_[n]) return;
-      if (s.elig.Check(c_.labels(), ns.name, ns.labels, ns.taints) != EligibilityResult::kOk) {
-        return;
-      }
+      if (c_.CheckEligibility(s.elig, n) != EligibilityResult::kOk) return;
       ResourceVec& extra = extra_[n];
       ResourceVec used = ns.used;
       Add(used, extra, +1);

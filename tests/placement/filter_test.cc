@@ -88,7 +88,7 @@ TEST_F(PlacementFilterTest, HealthEligibilityAndCapacityReasons) {
   c_.UpsertNode(NodeBuilder("p2-1").Label(kPool, "p2").Alloc(kTpu, 4).Label("zone", "b"));
   PodDemand p;
   p.requests = {{kTpu, 1}};
-  p.eligibility.node_selector["zone"] = "a";
+  p.eligibility.node_selector = {{"zone", "a"}};
   const std::vector<std::string> names = {"p1-0", "p1-1", "p2-0", "p2-1"};
   const FilterResult f = Filter(c_, r_, p, names);
   EXPECT_EQ(f.reason(0), "node not ready");

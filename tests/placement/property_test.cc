@@ -131,7 +131,9 @@ class Run {
       absl::StrAppend(&line, " ", exclusive ? c_.DomainLabel(rv.jobs[j].domain) : "-");
       if (!exclusive) continue;
       const Domain& d = c_.domain(rv.jobs[j].domain);
-      if (!g.colocate_key.empty()) ASSERT_TRUE(c_.Within(rv.jobs[j].domain, rv.colocate));
+      if (!g.colocate_key.empty()) {
+        ASSERT_TRUE(c_.Within(rv.jobs[j].domain, rv.colocate));
+      }
       if (res.outcome == ReserveResult::Outcome::kPlaced) {
         // Independent check: the domain's healthy nodes hold the Job and no one else's pods.
         int64_t fits = 0;
