@@ -321,6 +321,35 @@ TEST_F(ServerTest, MutatesPodsOverVerifiedTls) {
   EXPECT_FALSE(untrusting.Get("/healthz"));
 }
 
+TEST_F(ServerTest, JobSetEndpointsOverTls) {
+  WebhookProcess proc(cert_dir_);
+  ASSERT_GT(proc.port(), 0);
+  auto cli = Client(proc.port(), cert_dir_);
+  auto mutate = cli->Post("/mutate-jobset-x-k8s-io-v1alpha2-jobset?timeout=10s",
+                          Fixture("jobset-create-generatename.mutate-jobset.request.json"),
+                          "application/json");
+  ASSERT_TRUE(mutate);
+  EXPECT_EQ(mutate->status, 200);
+  auto m = api::DecodeAdmissionResponseReview(mutate->body);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->response.uid, "93dd4dc4-1c53-4f42-b30d-00b7ed82ac23");
+  EXPECT_TRUE(m->response.patch.has_value());
+  EXPECT_EQ(m->patch_type, "JSONPatch");
+
+  // Changing the pod template of a running JobSet: HTTP 200, allowed false, 422 Invalid.
+  auto validate = cli->Post("/validate-jobset-x-k8s-io-v1alpha2-jobset?timeout=10s",
+                            Fixture("jobset-update-spec.validate-jobset.request.json"),
+                            "application/json");
+  ASSERT_TRUE(validate);
+  EXPECT_EQ(validate->status, 200);
+  auto v = api::DecodeAdmissionResponseReview(validate->body);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_FALSE(v->response.allowed);
+  ASSERT_TRUE(v->response.status.has_value());
+  EXPECT_EQ(v->response.status->code, 422);
+  EXPECT_EQ(v->response.status->reason, "Invalid");
+}
+
 TEST_F(ServerTest, ProbesAndMetrics) {
   WebhookProcess proc(cert_dir_);
   ASSERT_GT(proc.port(), 0);
