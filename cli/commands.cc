@@ -1,9 +1,6 @@
 #include "cli/commands.h"
 
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <sstream>
+#include <ostream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -14,66 +11,16 @@
 #include "api/jobset_codec.h"
 #include "api/validation.h"
 #include "cli/flags.h"
+#include "cli/input.h"
+#include "cli/plan.h"
 #include "common/status_macros.h"
 
 namespace phalanx::cli {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: phalanx <command> [flags]\n"
-    "\n"
-    "commands:\n"
-    "  default  -f FILE [-o json|yaml]                 print the JobSet as defaulted on creation\n"
-    "  validate -f FILE [--old FILE]                   create (or, with --old, update) validation\n"
-    "  expand   -f FILE [--restarts N] [-o json|yaml]  the child Jobs and Service, as a v1 List\n"
-    "\n"
-    "FILE is YAML or JSON; '-' reads standard input.\n"
-    "exit codes: 0 ok, 1 invalid input (one error per line on stderr), 2 usage error\n";
-
-struct UsageError {
-  std::string message;
-};
-
-absl::StatusOr<std::string> ReadInput(const std::string& path, std::istream& in) {
-  std::string text;
-  if (path == "-") {
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  } else {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-    text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-    if (f.bad()) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  }
-  if (text.size() > api::kMaxDocumentBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": input larger than ",
-                                                   api::kMaxDocumentBytes, " bytes"));
-  }
-  return text;
-}
-
-// Reads and decodes one JobSet from `path`; errors are prefixed with the path.
-absl::StatusOr<api::JobSet> LoadJobSet(const std::string& path, std::istream& in) {
-  PHALANX_ASSIGN_OR_RETURN(std::string text, ReadInput(path, in));
-  auto json = api::ParseSingleDocument(text);
-  if (!json.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", json.status().message()));
-  auto js = api::DecodeJobSet(*json);
-  if (!js.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", js.status().message()));
-  return js;
-}
-
 absl::StatusOr<std::string> Render(const std::string& json, const std::string& format) {
   if (format == "json") return api::PrettyJson(json);
   return api::JsonToYaml(json);
-}
-
-int Fail(std::ostream& err, const absl::Status& s) {
-  err << "error: " << s.message() << "\n";
-  return kExitInvalid;
-}
-
-int Usage(std::ostream& err, const std::string& message) {
-  err << "error: " << message << "\n\n" << kUsage;
-  return kExitUsage;
 }
 
 // Common flags: -f/--filename, -o/--output.
@@ -123,7 +70,7 @@ int RunExpand(const ParsedFlags& flags, std::istream& in, std::ostream& out, std
   int restarts = 0;
   if (flags.Has("--restarts") &&
       (!absl::SimpleAtoi(flags.Last("--restarts"), &restarts) || restarts < 0)) {
-    return Usage(err, absl::StrCat("--restarts must be a non-negative integer, got \"",
+    return UsageError(err, absl::StrCat("--restarts must be a non-negative integer, got \"",
                                    flags.Last("--restarts"), "\""));
   }
   auto js = LoadJobSet(flags.Last("--filename"), in);
@@ -149,32 +96,35 @@ int RunExpand(const ParsedFlags& flags, std::istream& in, std::ostream& out, std
 
 int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
         std::ostream& err) {
-  if (args.empty()) return Usage(err, "no command given");
+  if (args.empty()) return UsageError(err, "no command given");
   const std::string& command = args[0];
   if (command == "-h" || command == "--help" || command == "help") {
-    out << kUsage;
+    out << UsageText();
     return kExitOk;
+  }
+  if (command == "plan") {
+    return RunPlan(std::vector<std::string>(args.begin() + 1, args.end()), in, out, err);
   }
   FlagSpec spec = CommonSpec();
   if (command == "validate") spec.with_value.insert("--old");
   if (command == "expand") spec.with_value.insert("--restarts");
   if (command != "default" && command != "validate" && command != "expand") {
-    return Usage(err, absl::StrCat("unknown command \"", command, "\""));
+    return UsageError(err, absl::StrCat("unknown command \"", command, "\""));
   }
   auto flags = ParseFlags(std::vector<std::string>(args.begin() + 1, args.end()), spec);
-  if (!flags.ok()) return Usage(err, std::string(flags.status().message()));
+  if (!flags.ok()) return UsageError(err, std::string(flags.status().message()));
   if (flags->switches.count("--help")) {
-    out << kUsage;
+    out << UsageText();
     return kExitOk;
   }
   if (!flags->positional.empty()) {
-    return Usage(err, absl::StrCat("unexpected argument \"", flags->positional[0], "\""));
+    return UsageError(err, absl::StrCat("unexpected argument \"", flags->positional[0], "\""));
   }
-  if (!flags->Has("--filename")) return Usage(err, "-f FILE is required ('-' for stdin)");
-  if (flags->values["--filename"].size() > 1) return Usage(err, "-f may be given once");
+  if (!flags->Has("--filename")) return UsageError(err, "-f FILE is required ('-' for stdin)");
+  if (flags->values["--filename"].size() > 1) return UsageError(err, "-f may be given once");
   std::string format = flags->Last("--output", "yaml");
   if (format != "yaml" && format != "json") {
-    return Usage(err, absl::StrCat("-o must be json or yaml, got \"", format, "\""));
+    return UsageError(err, absl::StrCat("-o must be json or yaml, got \"", format, "\""));
   }
   if (command == "default") return RunDefault(*flags, in, out, err);
   if (command == "validate") return RunValidate(*flags, in, out, err);

@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# The main job on the bundled default: expands and validates examples/jobset-tpu.yaml with the phalanx CLI.
+# The main job on the bundled default: the example TPU JobSet validated, expanded into its child Jobs
+# and Service, and planned onto the bundled cluster (four TPU node pools, one of them busy).
 set -euo pipefail
 BUILD_DIR=${1:-build}
 cd "$(dirname "$0")/.."
+PHALANX="$BUILD_DIR/cli/phalanx"
 echo "== phalanx validate -f examples/jobset-tpu.yaml"
-"$BUILD_DIR/cli/phalanx" validate -f examples/jobset-tpu.yaml
-echo "== phalanx expand -f examples/jobset-tpu.yaml -o yaml"
-"$BUILD_DIR/cli/phalanx" expand -f examples/jobset-tpu.yaml -o yaml
+"$PHALANX" validate -f examples/jobset-tpu.yaml
+echo
+echo "== phalanx expand -f examples/jobset-tpu.yaml (child Jobs and Service; first 60 lines)"
+"$PHALANX" expand -f examples/jobset-tpu.yaml -o yaml | head -n 60
+echo "..."
+echo
+echo "== phalanx plan --cluster examples/cluster-tpu.yaml -f examples/jobset-tpu.yaml"
+"$PHALANX" plan --cluster examples/cluster-tpu.yaml -f examples/jobset-tpu.yaml
