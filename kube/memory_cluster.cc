@@ -216,6 +216,28 @@ struct MemoryCluster::State {
   std::map<std::string, std::set<ObjKey>> dependents ABSL_GUARDED_BY(mu);  // owner uid → dependents
   std::deque<HistoryEvent> history ABSL_GUARDED_BY(mu);
   std::vector<std::weak_ptr<internal::WatchQueue>> watchers ABSL_GUARDED_BY(mu);
+  std::vector<AdmissionHook> hooks ABSL_GUARDED_BY(mu);
+
+  // Runs the admission hooks over `obj` (rewritten in place when they mutate it).
+  absl::Status Admit(const Resource& r, AdmissionOperation op, Json* obj, const Json* old)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (hooks.empty()) return absl::OkStatus();
+    std::string text = internal::Dump(*obj);
+    std::string old_text = old != nullptr ? internal::Dump(*old) : "";
+    for (const AdmissionHook& hook : hooks) {
+      absl::Status s = hook(r, op, &text, old != nullptr ? &old_text : nullptr);
+      if (!s.ok()) {
+        if (s.GetPayload(kStatusPayloadUrl).has_value()) return s;
+        return ApiError(HttpCodeFor(s), "", absl::StrCat("admission webhook denied the request: ", s.message()));
+      }
+    }
+    absl::StatusOr<Json> mutated = internal::ParseJson(text);
+    if (!mutated.ok() || !mutated->is_object()) {
+      return ApiError(500, "InternalError", "admission hook returned an object that is not JSON");
+    }
+    *obj = *std::move(mutated);
+    return absl::OkStatus();
+  }
 
   const Clock& clock() const { return options.clock ? *options.clock : real_clock; }
   std::string Now() const { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", clock().Now(), absl::UTCTimeZone()); }
@@ -526,6 +548,7 @@ struct MemoryCluster::State {
     next["apiVersion"] = old.contains("apiVersion") ? old["apiVersion"] : Json(r.ApiVersion());
     next["kind"] = old.contains("kind") ? old["kind"] : Json(std::string(r.kind));
     next["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"];
+    if (absl::Status s = Admit(r, AdmissionOperation::kUpdate, &next, &old); !s.ok()) return s;
     if (next == old) return ToObject(old);  // no-op: no new resourceVersion, no event
     JsonPtr written = Write(*key, std::move(next));
     if (written == nullptr) {
@@ -588,6 +611,10 @@ struct MemoryCluster::State {
     if (r.has_status) {
       body.erase("status");
       if (r.group.empty() && r.plural == "pods") body["status"] = {{"phase", "Pending"}};
+    }
+    if (absl::Status s = Admit(r, AdmissionOperation::kCreate, &body, nullptr); !s.ok()) {
+      --rv;  // nothing was written
+      return s;
     }
     Store(key, body, WatchEventType::kAdded);
     return ToObject(*Lookup(key));
@@ -854,6 +881,11 @@ absl::StatusOr<std::unique_ptr<WatchStream>> MemoryCluster::Watch(const Resource
   q->Advance(state_->rv);
   state_->watchers.push_back(q);
   return std::unique_ptr<WatchStream>(std::make_unique<internal::MemoryWatchStream>(q));
+}
+
+void MemoryCluster::AddAdmissionHook(AdmissionHook hook) {
+  absl::MutexLock lock(&state_->mu);
+  state_->hooks.push_back(std::move(hook));
 }
 
 void MemoryCluster::Compact() {

@@ -25,12 +25,13 @@
 //    "" / "0" start with synthetic ADDED events. Objects entering/leaving a watch's selector arrive as
 //    ADDED/DELETED. BOOKMARKs on SendBookmarks() and when a watch's timeout ends it.
 //  - pods/binding (409 if already bound) and pods/eviction (deletes the pod; no PodDisruptionBudgets).
-// Not modelled: admission, validation beyond names, graceful pod deletion, server-side apply,
+// Admission: AddAdmissionHook. Not modelled: validation beyond names, graceful pod deletion, server-side apply,
 // namespaces' lifecycle, Exact lists at an older resourceVersion inside the window (served current).
 // Thread-safe; watch events are queued per watcher, so a slow reader never blocks writers.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +42,16 @@
 #include "kube/client.h"
 
 namespace phalanx::kube {
+
+enum class AdmissionOperation { kCreate, kUpdate };
+
+// Admission in MemoryCluster (what webhooks do on a real server): called for every create and update
+// (status writes and patches included; `resource.subresource` tells which) with the object about to be
+// stored — name, namespace and generated fields set — and, for updates, the stored one. May rewrite
+// `*object` (mutation) or fail the write with its status (denial; a kube/errors.h ApiError keeps its HTTP
+// code). Runs under the cluster's lock: it must not call the cluster.
+using AdmissionHook = std::function<absl::Status(const Resource& resource, AdmissionOperation op,
+                                                 std::string* object, const std::string* old_object)>;
 
 struct MemoryClusterOptions {
   // Watch events retained for resuming watches; older resourceVersions get 410 Expired.
@@ -75,6 +86,9 @@ class MemoryCluster final : public Client {
   void RegisterResource(const Resource& resource);
   std::optional<Resource> FindResource(absl::string_view group, absl::string_view version,
                                        absl::string_view plural) const;
+
+  // Hooks run in the order added, on every later write.
+  void AddAdmissionHook(AdmissionHook hook);
 
   // Forgets the watch history: watches and continue tokens from older resourceVersions get 410.
   void Compact();
