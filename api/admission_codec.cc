@@ -55,12 +55,54 @@ const RValue* Member(const RValue& obj, const char* key) {
   return &it->value;
 }
 
+// RFC 3629 UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
+bool ValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+// Strings read from the request are echoed (uid) or logged: they must be valid UTF-8. The parse
+// itself skips validation (the objects are re-validated by the codec that reads them).
 absl::Status ReadString(const RValue& obj, const char* key, std::string_view path,
                         std::string& out) {
   const RValue* v = Member(obj, key);
   if (v == nullptr) return absl::OkStatus();
   if (!v->IsString()) return WrongType(absl::StrCat(Sv(path), ".", key), "string", *v);
-  out.assign(v->GetString(), v->GetStringLength());
+  std::string_view text(v->GetString(), v->GetStringLength());
+  if (!ValidUtf8(text)) {
+    return absl::InvalidArgumentError(absl::StrCat(Sv(path), ".", key, ": invalid UTF-8"));
+  }
+  out.assign(text.data(), text.size());
   return absl::OkStatus();
 }
 
@@ -112,7 +154,35 @@ absl::StatusOr<std::optional<std::string>> ObjectText(const RValue& obj, const c
 }
 
 void Key(RWriter& w, std::string_view k) { w.Key(k.data(), rapidjson::SizeType(k.size())); }
-void String(RWriter& w, std::string_view v) { w.String(v.data(), rapidjson::SizeType(v.size())); }
+// Every string written is valid UTF-8, whatever a message quoted from the input: invalid bytes
+// become U+FFFD (what Go's decoder would make of them anyway).
+void String(RWriter& w, std::string_view v) {
+  if (ValidUtf8(v)) {
+    w.String(v.data(), rapidjson::SizeType(v.size()));
+    return;
+  }
+  std::string clean;
+  clean.reserve(v.size() + 8);
+  size_t i = 0;
+  while (i < v.size()) {
+    // Longest valid prefix of at most 4 bytes starting at i.
+    size_t len = 0;
+    for (size_t n = 1; n <= 4 && i + n <= v.size(); ++n) {
+      if (ValidUtf8(v.substr(i, n))) {
+        len = n;
+        break;
+      }
+    }
+    if (len == 0) {
+      clean += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      clean.append(v.data() + i, len);
+      i += len;
+    }
+  }
+  w.String(clean.data(), rapidjson::SizeType(clean.size()));
+}
 
 void WriteStatus(RWriter& w, const Status& s) {
   w.StartObject();

@@ -9,6 +9,7 @@
 #include "webhook/jobset_admission.h"
 #include "webhook/pod_mutation.h"
 #include "webhook/pod_validation.h"
+#include "webhook/warning_text.h"
 
 namespace phalanx::webhook {
 namespace {
@@ -55,8 +56,8 @@ std::optional<api::AdmissionResponse> CheckPodRequest(
     api::AdmissionResponse allow;
     allow.uid = request.uid;
     if (request.operation == api::AdmissionOperation::kCreate && request.kind.kind != "Pod") {
-      allow.warnings.push_back(
-          absl::StrCat("pod webhook received a ", request.kind.kind, "; nothing done"));
+      allow.warnings.push_back(absl::StrCat("pod webhook received a ",
+                                            QuoteForWarning(request.kind.kind), "; nothing done"));
     }
     return allow;
   }

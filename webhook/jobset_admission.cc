@@ -10,6 +10,7 @@
 #include "api/defaulting.h"
 #include "api/jobset_codec.h"
 #include "api/labels.h"
+#include "webhook/warning_text.h"
 
 namespace phalanx::webhook {
 namespace {
@@ -57,8 +58,8 @@ void WarnAnnotations(const api::StringMap* annotations, std::string_view where,
   auto gang = annotations->find(S(api::kGangPolicyKey));
   if (gang != annotations->end() && gang->second != "Job" && gang->second != "ReplicatedJob" &&
       gang->second != "JobSet") {
-    out.push_back(absl::StrCat(Sv(where), ": unknown ", Sv(api::kGangPolicyKey), " \"",
-                               gang->second.substr(0, 32), "\"; treated as Job"));
+    out.push_back(absl::StrCat(Sv(where), ": unknown ", Sv(api::kGangPolicyKey), " ",
+                               QuoteForWarning(gang->second), "; treated as Job"));
   }
   auto exclusive = annotations->find(S(api::kExclusiveKey));
   if (exclusive != annotations->end()) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "api/labels.h"
 #include "webhook/pod_mutation.h"
+#include "webhook/warning_text.h"
 
 namespace phalanx::webhook {
 namespace {
@@ -48,8 +49,8 @@ PodVerdict ValidatePod(const api::Pod& pod, api::AdmissionOperation operation) {
 
   if (auto policy = pod.metadata.Annotation(api::kGangPolicyKey);
       policy && !KnownGangPolicy(*policy)) {
-    v.warnings.push_back(absl::StrCat("unknown ", S(api::kGangPolicyKey), " \"",
-                                      policy->substr(0, 32), "\"; treated as Job"));
+    v.warnings.push_back(absl::StrCat("unknown ", S(api::kGangPolicyKey), " ",
+                                      QuoteForWarning(*policy), "; treated as Job"));
   }
   if (auto key = pod.metadata.Annotation(api::kExclusiveKey); key && key->empty()) {
     v.warnings.push_back(absl::StrCat("empty ", S(api::kExclusiveKey), " names no topology key"));

@@ -48,6 +48,15 @@ TEST(DecodeAdmissionReviewTest, DryRunCreate) {
   EXPECT_EQ(review.request.kind.group, "jobset.x-k8s.io");
 }
 
+TEST(DecodeAdmissionReviewTest, AcceptsMultiByteUtf8) {
+  ASSERT_OK_AND_ASSIGN(
+      AdmissionReview r,
+      DecodeAdmissionReview("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+                            "\"request\":{\"uid\":\"u\",\"name\":\"gr\xc3\xbc\xc3\x9f-\xe2\x82\xac-\xf0\x9f\x98\x80\","
+                            "\"operation\":\"CREATE\"}}"));
+  EXPECT_EQ(r.request.name, "gr\xc3\xbc\xc3\x9f-\xe2\x82\xac-\xf0\x9f\x98\x80");
+}
+
 TEST(DecodeAdmissionReviewTest, StatusSubresourceUpdate) {
   ASSERT_OK_AND_ASSIGN(AdmissionReview review,
                        DecodeAdmissionReview(Fixture(
@@ -82,6 +91,13 @@ TEST(DecodeAdmissionReviewTest, RejectsWhatIsNotAnAdmissionReview) {
   } cases[] = {
       {"not json", "{", "malformed JSON"},
       {"too deep", std::string(1000, '['), "nested deeper"},
+      {"uid not UTF-8",
+       "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"a\xff\",\"operation\":\"CREATE\"}}",
+       "request.uid: invalid UTF-8"},
+      {"overlong UTF-8 in name",
+       "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"name\":\"\xc0\xaf\",\"operation\":\"CREATE\"}}",
+       "request.name: invalid UTF-8"},
+      {"NUL byte", std::string("{\"a\":1}\0{", 9), "NUL"},
       {"array", "[]", "AdmissionReview"},
       {"no apiVersion", R"({"kind":"AdmissionReview","request":{"uid":"u","operation":"CREATE"}})",
        "apiVersion"},
@@ -194,6 +210,18 @@ TEST(EncodeAdmissionReviewTest, DeniedCarriesStatusWithCauses) {
   EXPECT_EQ(back.response.status->details->kind, "JobSet");
   ASSERT_EQ(back.response.status->details->causes.size(), 1u);
   EXPECT_EQ(back.response.status->details->causes[0].field, "spec.a");
+}
+
+TEST(EncodeAdmissionReviewTest, InvalidUtf8InMessagesIsReplaced) {
+  AdmissionResponse r;
+  r.uid = "u";
+  r.allowed = false;
+  r.status = Status{"Failure", "bad byte \xff here, cut \xe2\x82", "BadRequest", 400, std::nullopt};
+  r.warnings = {"w\xc0\xaf"};
+  std::string body = EncodeAdmissionReview("admission.k8s.io/v1", r);
+  ASSERT_OK_AND_ASSIGN(AdmissionResponseReview back, DecodeAdmissionResponseReview(body));
+  EXPECT_EQ(back.response.status->message, "bad byte \xef\xbf\xbd here, cut \xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(back.response.warnings[0], "w\xef\xbf\xbd\xef\xbf\xbd");
 }
 
 TEST(DecodeAdmissionResponseReviewTest, ReadsRealWebhookAnswers) {

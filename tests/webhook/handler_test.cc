@@ -2,6 +2,7 @@
 // 1.36 API server, plus malformed input. String in, string out: no sockets.
 #include "webhook/handler.h"
 
+#include <random>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -201,6 +202,42 @@ TEST(HandlerTest, MalformedBodiesAre400WithAMessage) {
       EXPECT_EQ(reply.status, 400);
       EXPECT_THAT(reply.body, HasSubstr(c.message));
       EXPECT_EQ(reply.content_type, "text/plain; charset=utf-8");
+    }
+  }
+}
+
+// Never a crash, always a well-formed answer: truncated and corrupted versions of the real reviews.
+TEST(HandlerRobustnessTest, TruncatedAndCorruptedReviews) {
+  std::mt19937 rng(20261128);  // fixed seed: reproducible
+  struct Target {
+    std::string_view path;
+    std::string body;
+  } targets[] = {
+      {kMutatePodPath, Fixture("pod-create-from-job-controller.mutate-pod.request.json")},
+      {kValidatePodPath, Fixture("pod-create-from-job-controller.validate-pod.request.json")},
+      {kMutateJobSetPath, Fixture("jobset-create-named.mutate-jobset.request.json")},
+      {kValidateJobSetPath, Fixture("jobset-update-spec.validate-jobset.request.json")},
+  };
+  const char kNoise[] = "{}[]\",:0-9eE.\\tnulfas \x01\xff";
+  for (const auto& t : targets) {
+    SCOPED_TRACE(t.path);
+    for (size_t cut = 0; cut < t.body.size(); cut += 13) {
+      HttpReply r = HandleAdmission(t.path, "application/json", t.body.substr(0, cut));
+      EXPECT_EQ(r.status, 400) << cut;
+    }
+    for (int i = 0; i < 1500; ++i) {
+      std::string body = t.body;
+      int edits = 1 + int(rng() % 4);
+      for (int e = 0; e < edits; ++e) {
+        body[rng() % body.size()] = kNoise[rng() % (sizeof(kNoise) - 1)];
+      }
+      HttpReply r = HandleAdmission(t.path, "application/json", body);
+      ASSERT_TRUE(r.status == 200 || r.status == 400) << r.status;
+      if (r.status == 200) {
+        auto decoded = api::DecodeAdmissionResponseReview(r.body);
+        ASSERT_TRUE(decoded.ok()) << decoded.status() << "\n" << r.body;
+        EXPECT_EQ(decoded->response.patch.has_value(), decoded->patch_type.has_value());
+      }
     }
   }
 }
