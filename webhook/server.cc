@@ -65,7 +65,9 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
 
   void Configure(httplib::Server& s, bool admission) {
-    s.new_task_queue = [n = options.worker_threads] { return new httplib::ThreadPool(n); };
+    // Probes and scrapes are rare and short; admission keeps a worker per open connection.
+    size_t workers = admission ? size_t(options.worker_threads) : 4;
+    s.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
     s.set_payload_max_length(options.max_request_bytes);
     s.set_read_timeout(absl::ToChronoSeconds(options.read_timeout));
     s.set_write_timeout(absl::ToChronoSeconds(options.write_timeout));
