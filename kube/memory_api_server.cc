@@ -153,6 +153,9 @@ struct MemoryApiServer::Impl {
         absl::StatusOr<Json> body = internal::ParseJson(req.body);
         if (!body.ok() || !body->is_object()) return SendError(res, ApiError(400, "BadRequest", "invalid DeleteOptions"));
         if (body->contains("propagationPolicy")) policy = internal::GetString(*body, "propagationPolicy");
+        if (auto g = body->find("gracePeriodSeconds"); g != body->end() && g->is_number_integer()) {
+          opts.grace_period_seconds = g->get<int64_t>();
+        }
         if (auto p = body->find("preconditions"); p != body->end() && p->is_object()) {
           if (p->contains("uid")) opts.precondition_uid = internal::GetString(*p, "uid");
           if (p->contains("resourceVersion")) {
@@ -160,6 +163,8 @@ struct MemoryApiServer::Impl {
           }
         }
       }
+      int64_t grace_param;
+      if (absl::SimpleAtoi(Param(req, "gracePeriodSeconds"), &grace_param)) opts.grace_period_seconds = grace_param;
       if (policy == "Background") opts.propagation = Propagation::kBackground;
       if (policy == "Foreground") opts.propagation = Propagation::kForeground;
       if (policy == "Orphan") opts.propagation = Propagation::kOrphan;

@@ -349,7 +349,9 @@ struct MemoryCluster::State {
   JsonPtr Write(const ObjKey& key, Json obj) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     ++rv;
     obj["metadata"]["resourceVersion"] = absl::StrCat(rv);
-    if (Deleting(obj) && Finalizers(obj).empty()) {
+    const Json& grace = Sub(Sub(obj, "metadata"), "deletionGracePeriodSeconds");
+    bool graceful = grace.is_number_integer() && grace.get<int64_t>() > 0;
+    if (Deleting(obj) && Finalizers(obj).empty() && !graceful) {
       Remove(key, std::move(obj));
       return nullptr;
     }
@@ -429,7 +431,20 @@ struct MemoryCluster::State {
   }
 
   // Deletes by key with the given propagation (no preconditions).
-  void DeleteKey(const ObjKey& key, Propagation prop) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  // The grace period a delete of `obj` gets, 0 = remove at once (see graceful_pod_deletion).
+  int64_t GracePeriod(const ObjKey& key, const Json& obj, std::optional<int64_t> requested) {
+    if (!options.graceful_pod_deletion || key.rkey != "/pods") return 0;
+    if (requested && *requested <= 0) return 0;
+    const Json& spec = Sub(obj, "spec");
+    std::string phase = internal::GetString(Sub(obj, "status"), "phase");
+    if (internal::GetString(spec, "nodeName").empty() || phase == "Succeeded" || phase == "Failed") return 0;
+    if (requested) return *requested;
+    const Json& tg = Sub(spec, "terminationGracePeriodSeconds");
+    return tg.is_number_integer() && tg.get<int64_t>() > 0 ? tg.get<int64_t>() : 30;
+  }
+
+  void DeleteKey(const ObjKey& key, Propagation prop, std::optional<int64_t> grace = std::nullopt)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     JsonPtr cur = Lookup(key);
     if (cur == nullptr) return;
     std::string uid = internal::GetString((*cur)["metadata"], "uid");
@@ -455,8 +470,16 @@ struct MemoryCluster::State {
       cur = Lookup(key);
       if (cur == nullptr) return;
     }
-    if (Deleting(*cur)) return;  // already being deleted
+    if (Deleting(*cur)) {
+      // Already being deleted; a forced delete ends a graceful one (finalizers still hold it).
+      if (grace && *grace == 0 && Finalizers(*cur).empty()) {
+        ++rv;
+        Remove(key, *cur);
+      }
+      return;
+    }
     Json copy = *cur;
+    int64_t period = GracePeriod(key, copy, grace);
     bool has_dependents = dependents.count(uid) > 0;
     if (prop == Propagation::kForeground && has_dependents) {
       std::vector<std::string> fin = Finalizers(copy);
@@ -464,9 +487,9 @@ struct MemoryCluster::State {
         copy["metadata"]["finalizers"].push_back(kForegroundFinalizer);
       }
     }
-    if (!Finalizers(copy).empty()) {
+    if (!Finalizers(copy).empty() || period > 0) {
       copy["metadata"]["deletionTimestamp"] = Now();
-      copy["metadata"]["deletionGracePeriodSeconds"] = 0;
+      copy["metadata"]["deletionGracePeriodSeconds"] = period;
       Write(key, std::move(copy));
       if (prop == Propagation::kForeground && has_dependents) {
         std::set<ObjKey> deps = dependents[uid];
@@ -705,7 +728,10 @@ absl::StatusOr<Object> MemoryCluster::Create(const Resource& resource, absl::str
     std::string pod = j->is_object() ? internal::GetString(Sub(*j, "metadata"), "name") : "";
     ObjKey key{RKey(kPods), std::string(ns), pod};
     if (state_->Lookup(key) == nullptr) return NotFound(kPods, pod);
-    state_->DeleteKey(key, Propagation::kBackground);
+    std::optional<int64_t> grace;
+    const Json& g = Sub(Sub(*j, "deleteOptions"), "gracePeriodSeconds");
+    if (g.is_number_integer()) grace = g.get<int64_t>();
+    state_->DeleteKey(key, Propagation::kBackground, grace);
     return State::SuccessStatus();
   }
   if (!resource.subresource.empty()) return ApiError(405, "MethodNotAllowed", "the server does not allow this method");
@@ -836,7 +862,7 @@ absl::Status MemoryCluster::Delete(const Resource& resource, absl::string_view n
                                  ", ResourceVersion in object meta: ", internal::GetString(m, "resourceVersion")),
                     name, resource.group, resource.plural);
   }
-  state_->DeleteKey(*key, options.propagation);
+  state_->DeleteKey(*key, options.propagation, options.grace_period_seconds);
   return absl::OkStatus();
 }
 

@@ -25,7 +25,7 @@
 //    "" / "0" start with synthetic ADDED events. Objects entering/leaving a watch's selector arrive as
 //    ADDED/DELETED. BOOKMARKs on SendBookmarks() and when a watch's timeout ends it.
 //  - pods/binding (409 if already bound) and pods/eviction (deletes the pod; no PodDisruptionBudgets).
-// Admission: AddAdmissionHook. Not modelled: validation beyond names, graceful pod deletion, server-side apply,
+// Admission: AddAdmissionHook. Not modelled: validation beyond names, server-side apply,
 // namespaces' lifecycle, Exact lists at an older resourceVersion inside the window (served current).
 // Thread-safe; watch events are queued per watcher, so a slow reader never blocks writers.
 #pragma once
@@ -60,6 +60,12 @@ struct MemoryClusterOptions {
   const Clock* clock = nullptr;
   // Seed for uids and generateName suffixes (deterministic runs).
   uint64_t seed = 1;
+  // Pods bound to a node and not finished are deleted gracefully, as without a kubelet on a real
+  // cluster: a delete (or garbage collection) only sets deletionTimestamp and
+  // deletionGracePeriodSeconds (DeleteOptions, else spec.terminationGracePeriodSeconds, else 30); the
+  // pod goes when deleted again with gracePeriodSeconds 0 (what a kubelet emulator does). Off: pods go
+  // at once.
+  bool graceful_pod_deletion = false;
 };
 
 class MemoryCluster final : public Client {

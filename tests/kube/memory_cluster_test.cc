@@ -63,6 +63,36 @@ TEST(MemoryClusterTest, WatchBeyondTheHistoryLimitExpires) {
   EXPECT_EQ(last.object.meta.name, "d");
 }
 
+// As on a cluster without kubelets (the fixtures' foreground deletion): bound pods stay Terminating, and
+// a Job deleted in the foreground waits for them until they are force-deleted.
+TEST(MemoryClusterTest, GracefulPodDeletionHoldsForegroundOwners) {
+  MemoryClusterOptions o;
+  o.graceful_pod_deletion = true;
+  MemoryCluster cluster(o);
+  ASSERT_OK_AND_ASSIGN(Object job, cluster.Create(kJobs, "default", R"({"metadata":{"name":"j"},"spec":{}})"));
+  std::string owner = absl::StrCat(R"("ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":"j","uid":")",
+                                   job.meta.uid, R"(","controller":true,"blockOwnerDeletion":true}])");
+  ASSERT_OK(cluster.Create(kPods, "default",
+                           absl::StrCat(R"({"metadata":{"name":"bound",)", owner, R"(},"spec":{"nodeName":"n1"}})"))
+                .status());
+  ASSERT_OK(cluster.Create(kPods, "default", absl::StrCat(R"({"metadata":{"name":"pending",)", owner, R"(},"spec":{}})"))
+                .status());
+  DeleteOptions fg;
+  fg.propagation = Propagation::kForeground;
+  ASSERT_OK(cluster.Delete(kJobs, "default", "j", fg));
+  EXPECT_THAT(cluster.Get(kPods, "default", "pending"), StatusIs(absl::StatusCode::kNotFound)) << "unbound: at once";
+  ASSERT_OK_AND_ASSIGN(Object terminating, cluster.Get(kPods, "default", "bound"));
+  EXPECT_TRUE(terminating.meta.deletion_timestamp.has_value());
+  EXPECT_EQ(Json::parse(terminating.json)["metadata"]["deletionGracePeriodSeconds"], 30);
+  ASSERT_OK_AND_ASSIGN(Object waiting, cluster.Get(kJobs, "default", "j"));
+  EXPECT_THAT(waiting.meta.finalizers, ::testing::ElementsAre("foregroundDeletion"));
+  DeleteOptions force;
+  force.grace_period_seconds = 0;
+  ASSERT_OK(cluster.Delete(kPods, "default", "bound", force));
+  EXPECT_THAT(cluster.Get(kPods, "default", "bound"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(cluster.Get(kJobs, "default", "j"), StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST(MemoryClusterTest, SameSeedSameNames) {
   MemoryCluster one, two;
   ASSERT_OK_AND_ASSIGN(Object a, one.Create(kPods, "default", R"({"metadata":{"generateName":"w-"}})"));
