@@ -73,7 +73,9 @@ void Cluster::UpsertNode(const Node& node) {
   s.live = true;
   s.ready = node.ready;
   s.unschedulable = node.unschedulable;
-  s.labels = InternLabels(labels_, node.labels);
+  LabelSet labels = InternLabels(labels_, node.labels);  // before releasing: shared ids survive
+  ReleaseLabels(labels_, s.labels);
+  s.labels = std::move(labels);
   s.taint_set = InternTaints(node.taints);
   s.capacity = ToCapacity(resources_, node.allocatable);
   Join(n);
@@ -86,6 +88,7 @@ void Cluster::RemoveNode(std::string_view name) {
   Leave(n);
   NodeState& s = nodes_[n];
   s.live = false;
+  ReleaseLabels(labels_, s.labels);
   s.labels.clear();
   s.taint_set = 0;
   s.capacity.clear();

@@ -9,11 +9,31 @@ namespace phalanx::placement {
 
 LabelId LabelPool::Intern(std::string_view s) {
   auto it = ids_.find(Key(s));
-  if (it != ids_.end()) return it->second;
-  const auto id = static_cast<LabelId>(strings_.size());
-  strings_.emplace_back(s);
+  if (it != ids_.end()) {
+    ++refs_[it->second];
+    return it->second;
+  }
+  LabelId id;
+  if (!free_.empty()) {
+    id = free_.back();
+    free_.pop_back();
+    strings_[id] = std::string(s);
+    refs_[id] = 1;
+  } else {
+    id = static_cast<LabelId>(strings_.size());
+    strings_.emplace_back(s);
+    refs_.push_back(1);
+  }
   ids_.emplace(std::string(s), id);
   return id;
+}
+
+void LabelPool::Release(LabelId id) {
+  if (id >= refs_.size() || refs_[id] == 0) return;
+  if (--refs_[id] > 0) return;
+  ids_.erase(strings_[id]);
+  strings_[id] = std::string();
+  free_.push_back(id);
 }
 
 LabelId LabelPool::Find(std::string_view s) const {
@@ -27,6 +47,13 @@ LabelSet InternLabels(LabelPool& pool, const absl::btree_map<std::string, std::s
   for (const auto& [k, v] : labels) out.emplace_back(pool.Intern(k), pool.Intern(v));
   std::sort(out.begin(), out.end());
   return out;
+}
+
+void ReleaseLabels(LabelPool& pool, const LabelSet& labels) {
+  for (const auto& [k, v] : labels) {
+    pool.Release(k);
+    pool.Release(v);
+  }
 }
 
 LabelId LabelValue(const LabelSet& labels, LabelId key) {

@@ -23,22 +23,29 @@ namespace phalanx::placement {
 using LabelId = uint32_t;
 inline constexpr LabelId kNoLabel = 0xFFFFFFFF;
 
-// Interns label keys and values (one id space for both).
+// Interns label keys and values (one id space for both), reference-counted so that values seen
+// once (host names) are dropped with their node and the pool does not grow under node churn.
 class LabelPool {
  public:
-  LabelId Intern(std::string_view s);
-  LabelId Find(std::string_view s) const;  // kNoLabel if never interned
+  LabelId Intern(std::string_view s);  // adds a reference
+  void Release(LabelId id);            // drops one; the id may be reused once none are left
+  LabelId Find(std::string_view s) const;  // kNoLabel if not interned
   const std::string& str(LabelId id) const { return strings_[id]; }
+  size_t size() const { return ids_.size(); }
 
  private:
   absl::flat_hash_map<std::string, LabelId> ids_;
   std::vector<std::string> strings_;
+  std::vector<uint32_t> refs_;
+  std::vector<LabelId> free_;
 };
 
 // A node's labels as (key, value) ids sorted by key.
 using LabelSet = std::vector<std::pair<LabelId, LabelId>>;
 
 LabelSet InternLabels(LabelPool& pool, const absl::btree_map<std::string, std::string>& labels);
+// Drops the references InternLabels took.
+void ReleaseLabels(LabelPool& pool, const LabelSet& labels);
 // The value id of `key` in `labels`, or kNoLabel.
 LabelId LabelValue(const LabelSet& labels, LabelId key);
 

@@ -182,7 +182,11 @@ class Attempt {
 
   bool PlaceExclusive(const Shape& s, std::vector<DomainId>& picks) {
     size_t next = 0;
-    for (DomainId id : Candidates(s)) {
+    const std::vector<DomainId> cands = Candidates(s);
+    // Fewer unreserved, unoccupied domains than Jobs: no need to look at any node. (Inside a
+    // colocate domain the lists are short, and the explanation wants the count that did fit.)
+    if (colocate_ == kNoDomain && cands.size() < s.jobs.size()) return false;
+    for (DomainId id : cands) {
       if (Eval(id, s) != DomainState::kFits) continue;
       Pick(id);
       picks[s.jobs[next++]] = id;

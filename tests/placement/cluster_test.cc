@@ -136,6 +136,22 @@ TEST(PlacementClusterTest, ClaimsFollowNodesInAndOut) {
   testing::ExpectConsistent(c);
 }
 
+TEST(PlacementClusterTest, LabelPoolDoesNotGrowUnderNodeChurn) {
+  Cluster c;
+  c.EnsureLevel("pool");
+  c.UpsertNode(NodeBuilder("keep").Label("pool", "a"));
+  const size_t base = c.labels().size();
+  for (int i = 0; i < 1000; ++i) {
+    const std::string name = absl::StrCat("n", i);
+    c.UpsertNode(NodeBuilder(name).Label("pool", "a").Label("id", name));
+    c.UpsertNode(NodeBuilder(name).Label("pool", "b").Label("id", name + "x"));
+    c.RemoveNode(name);
+  }
+  EXPECT_LE(c.labels().size(), base + 4);  // "b" and "id" may stay cached only if in use
+  EXPECT_EQ(c.domain(*c.FindDomain("pool", "a")).nodes.size(), 1u);
+  testing::ExpectConsistent(c);
+}
+
 // Random node and pod events; after each, the incremental model equals a recomputation.
 TEST(PlacementClusterTest, RandomEventsKeepAggregatesExact) {
   std::mt19937 rng(12345);
