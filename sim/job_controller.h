@@ -1,0 +1,82 @@
+// sim/job_controller.h
+//
+// JobController: an emulated Kubernetes Job controller on a kube::MemoryCluster, for end-to-end tests of
+// the JobSet controller and for the simulator. It watches Jobs and Pods and, per Job:
+//  - creates Indexed pods (`<job>-<index>-<suffix>`, owner reference to the Job with
+//    blockOwnerDeletion, labels/annotations batch.kubernetes.io/job-name, controller-uid and
+//    job-completion-index) for indexes neither succeeded nor running, up to spec.parallelism;
+//    new pods go straight to phase Running and Ready unless `pods_start_ready` is false;
+//  - sets status active / ready / succeeded / failed / startTime, and the terminal conditions as a
+//    v1.36 control plane does (fixtures get-job-complete / get-job-failed): SuccessCriteriaMet +
+//    Complete (CompletionsReached) once every index succeeded, FailureTarget + Failed
+//    (BackoffLimitExceeded) once failed pods exceed spec.backoffLimit (default 6); active pods of a
+//    finished Job are deleted;
+//  - honours spec.suspend: deletes running pods and sets Suspended=True (JobSuspended); on resume flips
+//    it to False (JobResumed) and starts pods again;
+//  - deletes the pods of a Job that is being deleted (the cluster's garbage collector does the same).
+// Tests drive pods with SucceedIndex / FailIndex. Thread-safe; one worker thread.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "kube/informer.h"
+#include "kube/memory_cluster.h"
+
+namespace phalanx::sim {
+
+struct JobControllerOptions {
+  bool pods_start_ready = true;
+};
+
+class JobController {
+ public:
+  explicit JobController(kube::MemoryCluster& cluster, JobControllerOptions options = {});
+  ~JobController();  // Stop()
+  JobController(const JobController&) = delete;
+  JobController& operator=(const JobController&) = delete;
+
+  void Start();
+  void Stop();
+
+  // Brings one Job's pods and status up to date now (the worker calls this on every change).
+  absl::Status SyncJob(const std::string& ns, const std::string& name);
+
+  // Marks the running pod of completion index `index` of Job `job` Succeeded / Failed (with `reason`
+  // on the pod status). kNotFound if no such running pod.
+  absl::Status SucceedIndex(const std::string& ns, const std::string& job, int index);
+  absl::Status FailIndex(const std::string& ns, const std::string& job, int index);
+  // Every running pod of the Job succeeds.
+  absl::Status SucceedJob(const std::string& ns, const std::string& job);
+  // Marks every running pod of the Job Running and Ready (when pods_start_ready is false).
+  absl::Status MakeReady(const std::string& ns, const std::string& job);
+
+  // Number of pods ever created.
+  int64_t PodsCreated() const;
+
+ private:
+  void Enqueue(const std::string& ns, const std::string& name);
+  void Run();
+  absl::Status SetPodPhase(const std::string& ns, const std::string& job, int index, const std::string& phase);
+
+  kube::MemoryCluster& cluster_;
+  const JobControllerOptions options_;
+  std::unique_ptr<kube::Informer> jobs_;
+  std::unique_ptr<kube::Informer> pods_;
+  std::thread worker_;
+  mutable absl::Mutex mu_;
+  std::deque<std::pair<std::string, std::string>> queue_ ABSL_GUARDED_BY(mu_);
+  std::set<std::pair<std::string, std::string>> queued_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t pods_created_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace phalanx::sim
