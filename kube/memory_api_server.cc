@@ -1,6 +1,8 @@
 #include "kube/memory_api_server.h"
 
 #include <atomic>
+#include <map>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -88,7 +90,67 @@ struct MemoryApiServer::Impl {
     return "";
   }
 
+  // /version, health and the discovery documents kubectl reads before anything else.
+  bool Discovery(const httplib::Request& req, httplib::Response& res) {
+    if (req.method != "GET") return false;
+    const std::string& p = req.path;
+    if (p == "/healthz" || p == "/readyz" || p == "/livez") {
+      res.set_content("ok", "text/plain");
+      return true;
+    }
+    if (p == "/version") {
+      res.set_content(R"({"major":"1","minor":"36","gitVersion":"v1.36.2-phalanx-memory","platform":"linux/amd64"})",
+                      "application/json");
+      return true;
+    }
+    std::vector<Resource> all = cluster.Resources();
+    if (p == "/api") {
+      Json doc = {{"kind", "APIVersions"},
+                  {"versions", {"v1"}},
+                  {"serverAddressByClientCIDRs",
+                   {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", absl::StrCat("127.0.0.1:", port)}}}}};
+      res.set_content(internal::Dump(doc), "application/json");
+      return true;
+    }
+    if (p == "/apis") {
+      std::map<std::string, std::set<std::string>> groups;
+      for (const Resource& r : all) {
+        if (!r.group.empty()) groups[std::string(r.group)].insert(std::string(r.version));
+      }
+      Json list = Json::array();
+      for (const auto& [g, versions] : groups) {
+        Json vs = Json::array();
+        for (const std::string& v : versions) vs.push_back({{"groupVersion", absl::StrCat(g, "/", v)}, {"version", v}});
+        list.push_back({{"name", g}, {"versions", vs}, {"preferredVersion", vs[0]}});
+      }
+      res.set_content(internal::Dump({{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", list}}),
+                      "application/json");
+      return true;
+    }
+    for (const Resource& probe : all) {
+      if (p != probe.GroupVersionPath()) continue;
+      Json resources = Json::array();
+      for (const Resource& r : all) {
+        if (r.group != probe.group || r.version != probe.version) continue;
+        Json verbs = {"create", "delete", "get", "list", "patch", "update", "watch"};
+        resources.push_back({{"name", std::string(r.plural)}, {"singularName", ""}, {"namespaced", r.namespaced},
+                             {"kind", std::string(r.kind)}, {"verbs", verbs}});
+        if (r.has_status) {
+          resources.push_back({{"name", absl::StrCat(r.plural, "/status")}, {"singularName", ""},
+                               {"namespaced", r.namespaced}, {"kind", std::string(r.kind)},
+                               {"verbs", {"get", "patch", "update"}}});
+        }
+      }
+      Json doc = {{"kind", "APIResourceList"}, {"apiVersion", "v1"}, {"groupVersion", probe.ApiVersion()},
+                  {"resources", resources}};
+      res.set_content(internal::Dump(doc), "application/json");
+      return true;
+    }
+    return false;
+  }
+
   void Handle(const httplib::Request& req, httplib::Response& res) {
+    if (Discovery(req, res)) return;
     std::optional<Target> t = Resolve(req.path);
     if (!t) return NotFoundPage(res);
     const std::string& m = req.method;

@@ -718,6 +718,13 @@ std::optional<Resource> MemoryCluster::FindResource(absl::string_view group, abs
   return it->second;
 }
 
+std::vector<Resource> MemoryCluster::Resources() const {
+  absl::MutexLock lock(&state_->mu);
+  std::vector<Resource> out;
+  for (const auto& [k, r] : state_->resources) out.push_back(r);
+  return out;
+}
+
 absl::StatusOr<Object> MemoryCluster::Create(const Resource& resource, absl::string_view ns, absl::string_view body) {
   absl::StatusOr<Json> j = internal::ParseJson(body);
   if (!j.ok()) return BadRequest(j.status().message());

@@ -92,6 +92,8 @@ class MemoryCluster final : public Client {
   void RegisterResource(const Resource& resource);
   std::optional<Resource> FindResource(absl::string_view group, absl::string_view version,
                                        absl::string_view plural) const;
+  // Every registered resource (main resources only), for discovery.
+  std::vector<Resource> Resources() const;
 
   // Hooks run in the order added, on every later write.
   void AddAdmissionHook(AdmissionHook hook);
