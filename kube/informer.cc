@@ -15,6 +15,45 @@ Informer::~Informer() { Stop(); }
 
 void Informer::AddHandlers(EventHandlers handlers) { handlers_.push_back(std::move(handlers)); }
 
+void Informer::AddIndex(const std::string& name, IndexFunc fn) { index_funcs_[name] = std::move(fn); }
+
+std::vector<std::string> Informer::ControllerUid(const Object& object) {
+  const OwnerReference* ref = object.meta.ControllerRef();
+  if (ref == nullptr) return {};
+  return {ref->uid};
+}
+
+std::vector<std::shared_ptr<const Object>> Informer::ByIndex(const std::string& index, const std::string& key) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::shared_ptr<const Object>> out;
+  auto it = indexes_.find(index);
+  if (it == indexes_.end()) return out;
+  auto kit = it->second.find(key);
+  if (kit == it->second.end()) return out;
+  for (const Key& k : kit->second) {
+    auto o = cache_.find(k);
+    if (o != cache_.end()) out.push_back(o->second);
+  }
+  return out;
+}
+
+void Informer::IndexLocked(const Key& key, const Object* old_obj, const Object* new_obj) {
+  for (const auto& [name, fn] : index_funcs_) {
+    auto& index = indexes_[name];
+    if (old_obj != nullptr) {
+      for (const std::string& v : fn(*old_obj)) {
+        auto it = index.find(v);
+        if (it == index.end()) continue;
+        it->second.erase(key);
+        if (it->second.empty()) index.erase(it);
+      }
+    }
+    if (new_obj != nullptr) {
+      for (const std::string& v : fn(*new_obj)) index[v].insert(key);
+    }
+  }
+}
+
 void Informer::Start() {
   {
     absl::MutexLock lock(&mu_);
@@ -122,6 +161,8 @@ bool Informer::ListAndReplace() {
     absl::MutexLock lock(&mu_);
     old.swap(cache_);
     cache_ = fresh;
+    indexes_.clear();
+    for (const auto& [k, obj] : cache_) IndexLocked(k, nullptr, obj.get());
     rv_ = list->resource_version;
     ++lists_;
   }
@@ -204,8 +245,10 @@ void Informer::Apply(const WatchEvent& ev) {
     auto it = cache_.find(k);
     if (it != cache_.end()) old = it->second;
     if (ev.type == WatchEventType::kDeleted) {
+      IndexLocked(k, old.get(), nullptr);
       cache_.erase(k);
     } else {
+      IndexLocked(k, old.get(), obj.get());
       cache_[k] = obj;
     }
   }

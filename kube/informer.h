@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -50,6 +51,13 @@ class Informer {
 
   // Register before Start().
   void AddHandlers(EventHandlers handlers);
+  // An index: `fn` maps an object to its keys (e.g. the controller owner's uid). Register before Start().
+  using IndexFunc = std::function<std::vector<std::string>(const Object&)>;
+  void AddIndex(const std::string& name, IndexFunc fn);
+  // Objects whose `index` keys include `key`; empty for an unknown index.
+  std::vector<std::shared_ptr<const Object>> ByIndex(const std::string& index, const std::string& key) const;
+  // The built-in index function: the uid of the controller ownerReference (if any).
+  static std::vector<std::string> ControllerUid(const Object& object);
   void Start();
   // Ends the watch and joins the thread. Idempotent.
   void Stop();
@@ -76,6 +84,7 @@ class Informer {
   // Watches until the stream ends; returns false if a relist is needed.
   bool WatchOnce(bool* made_progress);
   void Apply(const WatchEvent& ev);
+  void IndexLocked(const Key& key, const Object* old_obj, const Object* new_obj) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sleeps up to `d` unless Stop() is called; returns false when stopping.
   bool Sleep(absl::Duration d);
 
@@ -83,11 +92,14 @@ class Informer {
   const Resource resource_;
   const InformerOptions options_;
   std::vector<EventHandlers> handlers_;
+  std::map<std::string, IndexFunc> index_funcs_;
   std::thread thread_;
 
   mutable absl::Mutex mu_;
   std::map<Key, std::shared_ptr<const Object>> cache_ ABSL_GUARDED_BY(mu_);
   std::string rv_ ABSL_GUARDED_BY(mu_);
+  // index name → key → objects
+  std::map<std::string, std::map<std::string, std::set<Key>>> indexes_ ABSL_GUARDED_BY(mu_);
   bool synced_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t lists_ ABSL_GUARDED_BY(mu_) = 0;

@@ -92,6 +92,32 @@ TEST_P(InformerTest, SyncsThenFollowsChanges) {
   inf.Stop();
 }
 
+TEST_P(InformerTest, IndexesByControllerOwner) {
+  ASSERT_OK_AND_ASSIGN(Object js, c().Create(kJobSets, "default", R"({"metadata":{"name":"js"},"spec":{}})"));
+  auto owned = [&](const std::string& name, const std::string& uid) {
+    return absl::StrCat(R"({"metadata":{"name":")", name, R"(","ownerReferences":[{"apiVersion":"v","kind":"JobSet",)",
+                        R"("name":"js","uid":")", uid, R"(","controller":true}]},"spec":{}})");
+  };
+  ASSERT_OK(c().Create(kJobs, "default", owned("a", js.meta.uid)).status());
+  ASSERT_OK(c().Create(kJobs, "default", owned("b", "someone-else")).status());
+  Informer inf(c(), kJobs, InformerOptions{});
+  inf.AddIndex("owner", Informer::ControllerUid);
+  Recorder rec;
+  inf.AddHandlers(rec.Handlers());
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(absl::Seconds(10)));
+  ASSERT_EQ(inf.ByIndex("owner", js.meta.uid).size(), 1u);
+  ASSERT_OK(c().Create(kJobs, "default", owned("c", js.meta.uid)).status());
+  ASSERT_TRUE(rec.WaitFor("add:c"));
+  EXPECT_EQ(inf.ByIndex("owner", js.meta.uid).size(), 2u);
+  ASSERT_OK(c().Delete(kJobs, "default", "a", DeleteOptions{.propagation = Propagation::kBackground}));
+  ASSERT_TRUE(rec.WaitFor("delete:a"));
+  ASSERT_EQ(inf.ByIndex("owner", js.meta.uid).size(), 1u);
+  EXPECT_EQ(inf.ByIndex("owner", js.meta.uid)[0]->meta.name, "c");
+  EXPECT_TRUE(inf.ByIndex("nope", "x").empty());
+  inf.Stop();
+}
+
 // Forwards to another client; Watch() waits while the gate is closed (a disconnected informer).
 class GatedClient final : public Client {
  public:
