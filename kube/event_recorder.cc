@@ -10,6 +10,9 @@ namespace {
 
 using internal::Json;
 
+// The API server rejects notes longer than 1 KiB (events.k8s.io/v1 validation).
+constexpr size_t kMaxNoteBytes = 1024;
+
 Json RefJson(const ObjectReference& r) {
   Json j = {{"apiVersion", r.api_version}, {"kind", r.kind}, {"name", r.name}};
   if (!r.namespace_.empty()) j["namespace"] = r.namespace_;
@@ -41,6 +44,11 @@ absl::Status EventRecorder::Record(const ObjectReference& regarding, absl::strin
   int64_t count = 0;
   {
     absl::MutexLock lock(&mu_);
+    if (series_.size() > 4096) {  // keep the cache bounded: forget series past their window
+      for (auto s = series_.begin(); s != series_.end();) {
+        s = now - s->second.last > window_ ? series_.erase(s) : std::next(s);
+      }
+    }
     auto it = series_.find(key);
     if (it != series_.end() && now - it->second.last <= window_) {
       it->second.count++;
@@ -71,7 +79,7 @@ absl::Status EventRecorder::Record(const ObjectReference& regarding, absl::strin
              {"action", std::string(action)},
              {"reason", std::string(reason)},
              {"type", std::string(type)},
-             {"note", std::string(note)},
+             {"note", std::string(note.substr(0, kMaxNoteBytes))},
              {"regarding", RefJson(regarding)}};
   if (related != nullptr) ev["related"] = RefJson(*related);
   return client_.Create(kEvents, ns, internal::Dump(ev)).status();

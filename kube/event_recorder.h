@@ -42,7 +42,7 @@ class EventRecorder {
   EventRecorder(Client& client, const Clock& clock, EventSource source,
                 absl::Duration series_window = absl::Minutes(6));
 
-  // `type` is "Normal" or "Warning". The Event lives in the regarding object's namespace ("default" for
+  // `type` is "Normal" or "Warning"; `note` is cut to 1 KiB (the API's limit). The Event lives in the regarding object's namespace ("default" for
   // cluster-scoped objects).
   absl::Status Record(const ObjectReference& regarding, absl::string_view type, absl::string_view reason,
                       absl::string_view action, absl::string_view note, const ObjectReference* related = nullptr);
