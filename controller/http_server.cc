@@ -1,0 +1,73 @@
+#include "controller/http_server.h"
+
+#include <httplib.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace phalanx::controller {
+
+struct ProbeServer::Impl {
+  ProbeServerOptions options;
+  httplib::Server server;
+};
+
+absl::StatusOr<std::pair<std::string, int>> ParseBindAddress(const std::string& address) {
+  std::string host;
+  std::string port = address;
+  if (size_t colon = address.rfind(':'); colon != std::string::npos) {
+    host = address.substr(0, colon);
+    port = address.substr(colon + 1);
+  }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int p = 0;
+  if (!absl::SimpleAtoi(port, &p) || p < 0 || p > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("bad bind address \"", address, "\""));
+  }
+  if (host.empty()) host = "0.0.0.0";
+  return std::make_pair(host, p);
+}
+
+ProbeServer::ProbeServer(ProbeServerOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+}
+
+ProbeServer::~ProbeServer() { Stop(); }
+
+absl::StatusOr<int> ProbeServer::Start(const std::string& address) {
+  absl::StatusOr<std::pair<std::string, int>> bind = ParseBindAddress(address);
+  if (!bind.ok()) return bind.status();
+  Impl* impl = impl_.get();
+  if (impl->options.serve_health) {
+    impl->server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("ok", "text/plain");
+    });
+    impl->server.Get("/readyz", [impl](const httplib::Request&, httplib::Response& res) {
+      bool ready = !impl->options.ready || impl->options.ready();
+      res.status = ready ? 200 : 503;
+      res.set_content(ready ? "ok" : "not ready", "text/plain");
+    });
+  }
+  if (impl->options.serve_metrics) {
+    impl->server.Get("/metrics", [impl](const httplib::Request&, httplib::Response& res) {
+      std::string body = impl->options.metrics != nullptr ? impl->options.metrics->Render() : "";
+      res.set_content(body, "text/plain; version=0.0.4; charset=utf-8");
+    });
+  }
+  int port = bind->second;
+  if (port == 0) {
+    port = impl->server.bind_to_any_port(bind->first.c_str());
+  } else if (!impl->server.bind_to_port(bind->first.c_str(), port)) {
+    port = -1;
+  }
+  if (port < 0) return absl::UnavailableError(absl::StrCat("cannot listen on ", address));
+  thread_ = std::thread([impl] { impl->server.listen_after_bind(); });
+  return port;
+}
+
+void ProbeServer::Stop() {
+  if (impl_) impl_->server.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace phalanx::controller
