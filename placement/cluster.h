@@ -103,6 +103,16 @@ class Cluster {
   // Bound pods of `job` on members of `domain`.
   int32_t JobPodsIn(const JobKey& job, DomainId domain) const;
 
+  // Removes every bound pod whose Job satisfies `pred` (O(pods); for what-if copies).
+  template <typename Pred>
+  void RemovePodsIf(Pred pred) {
+    std::vector<std::string> doomed;
+    for (const auto& [uid, p] : pods_) {
+      if (p.job != 0xFFFFFFFF && pred(jobs_[p.job].key)) doomed.push_back(uid);
+    }
+    for (const std::string& uid : doomed) RemovePod(uid);
+  }
+
   // --- claims (used by Reservations) ---
   void Claim(DomainId domain, OwnerId owner);
   void Unclaim(DomainId domain);
