@@ -214,6 +214,29 @@ struct MemoryCluster::State {
   std::map<std::string, std::map<std::pair<std::string, std::string>, JsonPtr>> objects ABSL_GUARDED_BY(mu);
   std::map<std::string, ObjKey> by_uid ABSL_GUARDED_BY(mu);
   std::map<std::string, std::set<ObjKey>> dependents ABSL_GUARDED_BY(mu);  // owner uid → dependents
+  // rkey → "label\0value" → objects carrying that label (equality selectors use it instead of a scan)
+  std::map<std::string, std::map<std::string, std::set<std::pair<std::string, std::string>>>> label_index
+      ABSL_GUARDED_BY(mu);
+
+  void IndexLabels(const ObjKey& key, const Json* old_obj, const Json* new_obj) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    auto& index = label_index[key.rkey];
+    std::pair<std::string, std::string> id{key.ns, key.name};
+    auto each = [](const Json* obj, auto fn) {
+      if (obj == nullptr) return;
+      const Json* l = Field(*obj, {"metadata", "labels"});
+      if (l == nullptr || !l->is_object()) return;
+      for (const auto& [k, v] : l->items()) {
+        if (v.is_string()) fn(absl::StrCat(k, std::string(1, '\0'), v.template get_ref<const std::string&>()));
+      }
+    };
+    each(old_obj, [&](const std::string& kv) {
+      auto it = index.find(kv);
+      if (it == index.end()) return;
+      it->second.erase(id);
+      if (it->second.empty()) index.erase(it);
+    });
+    each(new_obj, [&](const std::string& kv) { index[kv].insert(id); });
+  }
   std::deque<HistoryEvent> history ABSL_GUARDED_BY(mu);
   std::vector<std::weak_ptr<internal::WatchQueue>> watchers ABSL_GUARDED_BY(mu);
   std::vector<AdmissionHook> hooks ABSL_GUARDED_BY(mu);
@@ -340,6 +363,7 @@ struct MemoryCluster::State {
     JsonPtr old = Lookup(key);
     auto fresh = std::make_shared<const Json>(std::move(obj));
     IndexOwners(key, old.get(), fresh.get());
+    IndexLabels(key, old.get(), fresh.get());
     objects[key.rkey][{key.ns, key.name}] = fresh;
     by_uid[internal::GetString((*fresh)["metadata"], "uid")] = key;
     Notify(key.rkey, type, old, fresh);
@@ -366,6 +390,7 @@ struct MemoryCluster::State {
     obj["metadata"]["resourceVersion"] = absl::StrCat(rv);
     auto gone = std::make_shared<const Json>(std::move(obj));
     IndexOwners(key, old.get(), nullptr);
+    IndexLabels(key, old.get(), nullptr);
     objects[key.rkey].erase({key.ns, key.name});
     std::string uid = internal::GetString((*gone)["metadata"], "uid");
     by_uid.erase(uid);
@@ -685,11 +710,29 @@ struct MemoryCluster::State {
                   const FieldSelector& fields, std::vector<JsonPtr>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     auto rit = objects.find(rkey);
     if (rit == objects.end()) return;
-    for (const auto& [k, obj] : rit->second) {
-      if (!ns.empty() && k.first != ns) continue;
-      if (!LabelsMatch(labels, *obj) || !FieldsMatch(fields, *obj)) continue;
-      out->push_back(obj);
+    // The smallest candidate set an equality requirement gives, if any.
+    const std::set<std::pair<std::string, std::string>>* candidates = nullptr;
+    const std::set<std::pair<std::string, std::string>> kNone;
+    for (const LabelSelector::Requirement& r : labels.requirements()) {
+      if (r.op != LabelSelector::Op::kEquals) continue;
+      auto& index = label_index[rkey];
+      auto it = index.find(absl::StrCat(r.key, std::string(1, '\0'), r.values[0]));
+      const auto* set = it == index.end() ? &kNone : &it->second;
+      if (candidates == nullptr || set->size() < candidates->size()) candidates = set;
     }
+    auto consider = [&](const std::pair<std::string, std::string>& k, const JsonPtr& obj) {
+      if (!ns.empty() && k.first != ns) return;
+      if (!LabelsMatch(labels, *obj) || !FieldsMatch(fields, *obj)) return;
+      out->push_back(obj);
+    };
+    if (candidates != nullptr) {
+      for (const auto& k : *candidates) {
+        auto it = rit->second.find(k);
+        if (it != rit->second.end()) consider(k, it->second);
+      }
+      return;
+    }
+    for (const auto& [k, obj] : rit->second) consider(k, obj);
   }
 };
 
