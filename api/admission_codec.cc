@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/admission.h"
 #include "api/internal/json.h"
+#include "api/internal/rapidjson_read.h"
 #include "api/json_patch.h"
 #include "common/status_macros.h"
 
@@ -27,32 +28,17 @@ namespace {
 
 using internal::Json;
 
-// Abseil here is built with its own string_view type; StrCat needs it spelled out.
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 // --- RapidJSON side: requests in, responses out -------------------------------------------------
 
 using RValue = rapidjson::Value;
 using RWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+using internal::Member;
+using internal::WrongType;
 
-const char* TypeName(const RValue& v) {
-  if (v.IsNull()) return "null";
-  if (v.IsBool()) return "boolean";
-  if (v.IsObject()) return "object";
-  if (v.IsArray()) return "array";
-  if (v.IsString()) return "string";
-  return "number";
-}
-
-absl::Status WrongType(std::string_view path, std::string_view want, const RValue& got) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(Sv(path), ": expected ", Sv(want), ", got ", TypeName(got)));
-}
-
-const RValue* Member(const RValue& obj, const char* key) {
-  auto it = obj.FindMember(key);
-  if (it == obj.MemberEnd() || it->value.IsNull()) return nullptr;
-  return &it->value;
+// The same wording for the nlohmann side (responses).
+absl::Status WrongType(std::string_view path, std::string_view want, const Json& got) {
+  return internal::TypeError(path, want, got);
 }
 
 // RFC 3629 UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
@@ -97,10 +83,10 @@ absl::Status ReadString(const RValue& obj, const char* key, std::string_view pat
                         std::string& out) {
   const RValue* v = Member(obj, key);
   if (v == nullptr) return absl::OkStatus();
-  if (!v->IsString()) return WrongType(absl::StrCat(Sv(path), ".", key), "string", *v);
+  if (!v->IsString()) return WrongType(absl::StrCat(AsAbsl(path), ".", key), "string", *v);
   std::string_view text(v->GetString(), v->GetStringLength());
   if (!ValidUtf8(text)) {
-    return absl::InvalidArgumentError(absl::StrCat(Sv(path), ".", key, ": invalid UTF-8"));
+    return absl::InvalidArgumentError(absl::StrCat(AsAbsl(path), ".", key, ": invalid UTF-8"));
   }
   out.assign(text.data(), text.size());
   return absl::OkStatus();
@@ -109,7 +95,7 @@ absl::Status ReadString(const RValue& obj, const char* key, std::string_view pat
 absl::Status ReadBool(const RValue& obj, const char* key, std::string_view path, bool& out) {
   const RValue* v = Member(obj, key);
   if (v == nullptr) return absl::OkStatus();
-  if (!v->IsBool()) return WrongType(absl::StrCat(Sv(path), ".", key), "boolean", *v);
+  if (!v->IsBool()) return WrongType(absl::StrCat(AsAbsl(path), ".", key), "boolean", *v);
   out = v->GetBool();
   return absl::OkStatus();
 }
@@ -118,7 +104,7 @@ absl::StatusOr<const RValue*> ReadObject(const RValue& obj, const char* key,
                                          std::string_view path) {
   const RValue* v = Member(obj, key);
   if (v == nullptr) return nullptr;
-  if (!v->IsObject()) return WrongType(absl::StrCat(Sv(path), ".", key), "object", *v);
+  if (!v->IsObject()) return WrongType(absl::StrCat(AsAbsl(path), ".", key), "object", *v);
   return v;
 }
 
@@ -126,7 +112,7 @@ absl::Status ReadGvk(const RValue& obj, const char* key, std::string_view path,
                      GroupVersionKind& out) {
   PHALANX_ASSIGN_OR_RETURN(const RValue* j, ReadObject(obj, key, path));
   if (j == nullptr) return absl::OkStatus();
-  std::string p = absl::StrCat(Sv(path), ".", key);
+  std::string p = absl::StrCat(AsAbsl(path), ".", key);
   PHALANX_RETURN_IF_ERROR(ReadString(*j, "group", p, out.group));
   PHALANX_RETURN_IF_ERROR(ReadString(*j, "version", p, out.version));
   return ReadString(*j, "kind", p, out.kind);
@@ -136,7 +122,7 @@ absl::Status ReadGvr(const RValue& obj, const char* key, std::string_view path,
                      GroupVersionResource& out) {
   PHALANX_ASSIGN_OR_RETURN(const RValue* j, ReadObject(obj, key, path));
   if (j == nullptr) return absl::OkStatus();
-  std::string p = absl::StrCat(Sv(path), ".", key);
+  std::string p = absl::StrCat(AsAbsl(path), ".", key);
   PHALANX_RETURN_IF_ERROR(ReadString(*j, "group", p, out.group));
   PHALANX_RETURN_IF_ERROR(ReadString(*j, "version", p, out.version));
   return ReadString(*j, "resource", p, out.resource);
@@ -249,16 +235,12 @@ void WriteStatus(RWriter& w, const Status& s) {
 // --- nlohmann side: response decoding for tests and tools --------------------------------------
 
 
-absl::Status WrongType(std::string_view path, std::string_view want, const Json& got) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(Sv(path), ": expected ", Sv(want), ", got ", got.type_name()));
-}
 
 // Reads an optional string member: absent or null leaves `out` unchanged.
 absl::Status ReadString(const Json& obj, const char* key, std::string_view path, std::string& out) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return absl::OkStatus();
-  if (!it->is_string()) return WrongType(absl::StrCat(Sv(path), ".", key), "string", *it);
+  if (!it->is_string()) return WrongType(absl::StrCat(AsAbsl(path), ".", key), "string", *it);
   out = it->get<std::string>();
   return absl::OkStatus();
 }
@@ -267,7 +249,7 @@ absl::Status ReadString(const Json& obj, const char* key, std::string_view path,
 absl::StatusOr<const Json*> ReadObject(const Json& obj, const char* key, std::string_view path) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return nullptr;
-  if (!it->is_object()) return WrongType(absl::StrCat(Sv(path), ".", key), "object", *it);
+  if (!it->is_object()) return WrongType(absl::StrCat(AsAbsl(path), ".", key), "object", *it);
   return &*it;
 }
 
@@ -276,7 +258,7 @@ absl::StatusOr<AdmissionOperation> ParseOperation(std::string_view s) {
   if (s == "UPDATE") return AdmissionOperation::kUpdate;
   if (s == "DELETE") return AdmissionOperation::kDelete;
   if (s == "CONNECT") return AdmissionOperation::kConnect;
-  return absl::InvalidArgumentError(absl::StrCat("request.operation: unknown operation \"", Sv(s), "\""));
+  return absl::InvalidArgumentError(absl::StrCat("request.operation: unknown operation \"", AsAbsl(s), "\""));
 }
 
 absl::Status CheckEnvelope(const Json& root, std::string& api_version, std::string& kind) {
@@ -300,12 +282,12 @@ absl::Status DecodeStatus(const Json& j, std::string_view path, Status& out) {
   PHALANX_RETURN_IF_ERROR(ReadString(j, "reason", path, out.reason));
   auto code = j.find("code");
   if (code != j.end() && !code->is_null()) {
-    if (!code->is_number_integer()) return WrongType(absl::StrCat(Sv(path), ".code"), "integer", *code);
+    if (!code->is_number_integer()) return WrongType(absl::StrCat(AsAbsl(path), ".code"), "integer", *code);
     out.code = code->get<int32_t>();
   }
   PHALANX_ASSIGN_OR_RETURN(const Json* details, ReadObject(j, "details", path));
   if (details != nullptr) {
-    std::string dpath = absl::StrCat(Sv(path), ".details");
+    std::string dpath = absl::StrCat(AsAbsl(path), ".details");
     StatusDetails d;
     PHALANX_RETURN_IF_ERROR(ReadString(*details, "name", dpath, d.name));
     PHALANX_RETURN_IF_ERROR(ReadString(*details, "group", dpath, d.group));

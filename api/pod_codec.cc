@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "api/internal/json.h"
+#include "api/internal/rapidjson_read.h"
 #include "api/pod.h"
 #include "common/status_macros.h"
 
@@ -18,36 +19,15 @@ namespace {
 
 using Value = rapidjson::Value;
 
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
-const char* TypeName(const Value& v) {
-  if (v.IsNull()) return "null";
-  if (v.IsBool()) return "boolean";
-  if (v.IsObject()) return "object";
-  if (v.IsArray()) return "array";
-  if (v.IsString()) return "string";
-  return "number";
-}
-
-absl::Status WrongType(std::string_view path, std::string_view want, const Value& got) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(Sv(path), ": expected ", Sv(want), ", got ", TypeName(got)));
-}
-
-// nullptr when absent or null.
-const Value* Member(const Value& obj, const char* key) {
-  auto it = obj.FindMember(key);
-  if (it == obj.MemberEnd() || it->value.IsNull()) return nullptr;
-  return &it->value;
-}
-
-std::string Str(const Value& v) { return std::string(v.GetString(), v.GetStringLength()); }
+using internal::Member;
+using internal::Str;
+using internal::WrongType;
 
 absl::Status ReadString(const Value& obj, const char* key, std::string_view path,
                         std::optional<std::string>& out) {
   const Value* j = Member(obj, key);
   if (j == nullptr) return absl::OkStatus();
-  if (!j->IsString()) return WrongType(absl::StrCat(Sv(path), ".", key), "string", *j);
+  if (!j->IsString()) return WrongType(absl::StrCat(AsAbsl(path), ".", key), "string", *j);
   out = Str(*j);
   return absl::OkStatus();
 }
@@ -56,7 +36,7 @@ absl::Status ReadMap(const Value& obj, const char* key, std::string_view path,
                      std::optional<StringMap>& out) {
   const Value* j = Member(obj, key);
   if (j == nullptr) return absl::OkStatus();
-  std::string p = absl::StrCat(Sv(path), ".", key);
+  std::string p = absl::StrCat(AsAbsl(path), ".", key);
   if (!j->IsObject()) return WrongType(p, "object", *j);
   StringMap m;
   for (auto it = j->MemberBegin(); it != j->MemberEnd(); ++it) {
@@ -73,7 +53,7 @@ absl::Status ReadBool(const Value& obj, const char* key, std::string_view path,
                       std::optional<bool>& out) {
   const Value* j = Member(obj, key);
   if (j == nullptr) return absl::OkStatus();
-  if (!j->IsBool()) return WrongType(absl::StrCat(Sv(path), ".", key), "boolean", *j);
+  if (!j->IsBool()) return WrongType(absl::StrCat(AsAbsl(path), ".", key), "boolean", *j);
   out = j->GetBool();
   return absl::OkStatus();
 }
