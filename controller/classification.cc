@@ -15,6 +15,12 @@ const api::JobCondition* FindTrueJobCondition(const api::Job& job, std::string_v
   return nullptr;
 }
 
+const std::string* LabelValue(const api::ObjectMeta& meta, std::string_view key) {
+  if (!meta.labels) return nullptr;
+  auto it = meta.labels->find(std::string(key));
+  return it == meta.labels->end() ? nullptr : &it->second;
+}
+
 std::optional<absl::Time> JobFailureTime(const api::Job& job) {
   const api::JobCondition* c = FindTrueJobCondition(job, "Failed");
   if (c == nullptr) return std::nullopt;
@@ -27,12 +33,12 @@ absl::StatusOr<ChildJobs> ClassifyJobs(const std::vector<const api::Job*>& jobs,
   ChildJobs out;
   for (const api::Job* job_ptr : jobs) {
     const api::Job& job = *job_ptr;
-    std::optional<std::string> label = job.metadata.Label(api::kRestartsKey);
+    const std::string* label = LabelValue(job.metadata, api::kRestartsKey);
     int32_t attempt = 0;
-    if (!label || !absl::SimpleAtoi(*label, &attempt)) {
+    if (label == nullptr || !absl::SimpleAtoi(*label, &attempt)) {
       return absl::InvalidArgumentError(absl::StrCat("job ", job.metadata.name_or_empty(),
                                                      ": restart-attempt label is not an integer: \"",
-                                                     label.value_or(""), "\""));
+                                                     label != nullptr ? *label : std::string(), "\""));
     }
     if (attempt < restarts) {
       out.previous.push_back(&job);

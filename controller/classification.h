@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -31,6 +32,9 @@ absl::StatusOr<ChildJobs> ClassifyJobs(const std::vector<const api::Job*>& jobs,
 
 // The Job's condition of `type` with status True, or nullptr.
 const api::JobCondition* FindTrueJobCondition(const api::Job& job, std::string_view type);
+
+// The label's value in place (no copy), or nullptr.
+const std::string* LabelValue(const api::ObjectMeta& meta, std::string_view key);
 
 // Time of the Job's Failed=True condition; nullopt if absent or unparseable.
 std::optional<absl::Time> JobFailureTime(const api::Job& job);

@@ -73,18 +73,18 @@ absl::StatusOr<Plan> Reconcile(const api::JobSet& jobset, const std::vector<cons
   if (jobset.status) update.status = *jobset.status;
   const std::string uid = jobset.metadata.uid.value_or("");
 
-  // 3. Owned Jobs, in name order (the API server's list order), classified; status counters.
+  // 3. Owned Jobs, classified; status counters. Failed Jobs are put in name order (the API server's
+  // list order), which breaks ties between equal failure times as upstream does.
   std::vector<const api::Job*> owned;
   owned.reserve(jobs.size());
   for (const api::Job* j : jobs) {
     if (ControlledBy(j->metadata, uid)) owned.push_back(j);
   }
-  std::sort(owned.begin(), owned.end(), [](const api::Job* a, const api::Job* b) {
-    return a->metadata.name < b->metadata.name;
-  });
   absl::StatusOr<ChildJobs> classified = ClassifyJobs(owned, update.status.restarts);
   if (!classified.ok()) return classified.status();
-  const ChildJobs& child = *classified;
+  ChildJobs& child = *classified;
+  auto by_name = [](const api::Job* a, const api::Job* b) { return a->metadata.name < b->metadata.name; };
+  std::sort(child.failed.begin(), child.failed.end(), by_name);
   std::vector<api::ReplicatedJobStatus> rjob_statuses = ComputeReplicatedJobsStatus(jobset, child);
   if (!SameReplicatedJobsStatus(rjob_statuses, update.status.replicated_jobs_status)) {
     update.status.replicated_jobs_status = rjob_statuses;
@@ -151,9 +151,11 @@ absl::StatusOr<Plan> Reconcile(const api::JobSet& jobset, const std::vector<cons
   const bool blocking = jobset.spec.failure_policy &&
                         jobset.spec.failure_policy->restart_strategy.value_or("Recreate") == "BlockingRecreate";
   const bool creation_blocked = blocking && !child.previous.empty();
-  absl::flat_hash_set<std::string> existing;
+  absl::flat_hash_set<std::string_view> existing;
   existing.reserve(owned.size());
-  for (const api::Job* j : owned) existing.insert(j->metadata.name_or_empty());
+  for (const api::Job* j : owned) {
+    if (j->metadata.name) existing.insert(*j->metadata.name);
+  }
   const auto& rjobs = jobset.spec.rjobs();
   const std::string js_name = jobset.metadata.name_or_empty();
   {
@@ -197,9 +199,14 @@ absl::StatusOr<Plan> Reconcile(const api::JobSet& jobset, const std::vector<cons
     }
     update.SetSuspended(now);
   } else {
-    absl::flat_hash_map<std::string, std::vector<const api::Job*>> active_by_rjob;
+    // Only active Jobs with spec.suspend are resumed; the counters say whether there are any.
+    bool any_suspended = false;
+    for (const auto& s : rjob_statuses) any_suspended = any_suspended || s.suspended > 0;
+    absl::flat_hash_map<std::string_view, std::vector<const api::Job*>> active_by_rjob;
     for (const api::Job* j : child.active) {
-      active_by_rjob[j->metadata.Label(api::kReplicatedJobNameKey).value_or("")].push_back(j);
+      if (!any_suspended || !j->spec.suspend.value_or(false)) continue;
+      const std::string* rj = LabelValue(j->metadata, api::kReplicatedJobNameKey);
+      active_by_rjob[rj != nullptr ? std::string_view(*rj) : std::string_view()].push_back(j);
     }
     std::map<std::string, int32_t> replicas_seen;
     bool returned_early = false;
@@ -212,7 +219,7 @@ absl::StatusOr<Plan> Reconcile(const api::JobSet& jobset, const std::vector<cons
       auto it = active_by_rjob.find(rj.name);
       if (it != active_by_rjob.end()) {
         for (const api::Job* j : it->second) {
-          if (!j->spec.suspend.value_or(false) || Terminating(*j)) continue;
+          if (Terminating(*j)) continue;
           JobUpdate u{*j, false};
           if (u.job.status && u.job.status->start_time) {
             u.clear_start_time = true;

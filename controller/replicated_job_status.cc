@@ -4,6 +4,7 @@
 #include <map>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "api/labels.h"
 
 namespace phalanx::controller {
@@ -22,7 +23,7 @@ int32_t PodsNeededForReady(const api::Job& job) {
 std::vector<api::ReplicatedJobStatus> ComputeReplicatedJobsStatus(const api::JobSet& jobset,
                                                                   const ChildJobs& jobs) {
   std::vector<api::ReplicatedJobStatus> out;
-  std::map<std::string, size_t, std::less<>> index;
+  absl::flat_hash_map<std::string_view, size_t> index;
   for (const api::ReplicatedJob& rj : jobset.spec.rjobs()) {
     if (index.count(rj.name)) continue;
     index.emplace(rj.name, out.size());
@@ -31,8 +32,8 @@ std::vector<api::ReplicatedJobStatus> ComputeReplicatedJobsStatus(const api::Job
     out.push_back(std::move(s));
   }
   auto entry = [&](const api::Job* job) -> api::ReplicatedJobStatus* {
-    std::optional<std::string> rj = job->metadata.Label(api::kReplicatedJobNameKey);
-    if (!rj) return nullptr;
+    const std::string* rj = LabelValue(job->metadata, api::kReplicatedJobNameKey);
+    if (rj == nullptr) return nullptr;
     auto it = index.find(*rj);
     return it == index.end() ? nullptr : &out[it->second];
   };

@@ -28,8 +28,8 @@ bool SuccessPolicySatisfied(const api::JobSet& jobset, const ChildJobs& jobs) {
   }
   int64_t have = 0;
   for (const api::Job* job : jobs.successful) {
-    std::optional<std::string> rj = job->metadata.Label(api::kReplicatedJobNameKey);
-    if (rj && targeted(*rj)) ++have;
+    const std::string* rj = LabelValue(job->metadata, api::kReplicatedJobNameKey);
+    if (rj != nullptr && targeted(*rj)) ++have;
   }
   return have >= needed;
 }
