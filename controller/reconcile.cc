@@ -10,6 +10,7 @@
 #include "api/labels.h"
 #include "controller/classification.h"
 #include "controller/failure_policy.h"
+#include "controller/observation.h"
 #include "controller/replicated_job_status.h"
 #include "controller/resume.h"
 #include "controller/startup.h"
@@ -19,16 +20,6 @@
 
 namespace phalanx::controller {
 namespace {
-
-bool ControlledBy(const api::ObjectMeta& meta, const std::string& uid) {
-  if (!meta.owner_references) return false;
-  for (const api::OwnerReference& ref : *meta.owner_references) {
-    if (ref.controller.value_or(false)) {
-      return ref.uid == uid && ref.kind == api::kJobSetKind && ref.api_version == api::kJobSetApiVersion;
-    }
-  }
-  return false;
-}
 
 bool Terminating(const api::Job& job) { return job.metadata.deletion_timestamp.has_value(); }
 
@@ -71,21 +62,12 @@ absl::StatusOr<Plan> Reconcile(const api::JobSet& jobset, const std::vector<cons
 
   StatusUpdate update;
   if (jobset.status) update.status = *jobset.status;
-  const std::string uid = jobset.metadata.uid.value_or("");
 
-  // 3. Owned Jobs, classified; status counters. Failed Jobs are put in name order (the API server's
-  // list order), which breaks ties between equal failure times as upstream does.
-  std::vector<const api::Job*> owned;
-  owned.reserve(jobs.size());
-  for (const api::Job* j : jobs) {
-    if (ControlledBy(j->metadata, uid)) owned.push_back(j);
-  }
-  absl::StatusOr<ChildJobs> classified = ClassifyJobs(owned, update.status.restarts);
-  if (!classified.ok()) return classified.status();
-  ChildJobs& child = *classified;
-  auto by_name = [](const api::Job* a, const api::Job* b) { return a->metadata.name < b->metadata.name; };
-  std::sort(child.failed.begin(), child.failed.end(), by_name);
-  std::vector<api::ReplicatedJobStatus> rjob_statuses = ComputeReplicatedJobsStatus(jobset, child);
+  // 3. Owned Jobs, classified; status counters (one pass, see controller/observation.h).
+  absl::StatusOr<Observation> observed = Observe(jobset, jobs);
+  if (!observed.ok()) return observed.status();
+  const ChildJobs& child = observed->jobs;
+  const std::vector<api::ReplicatedJobStatus>& rjob_statuses = observed->statuses;
   if (!SameReplicatedJobsStatus(rjob_statuses, update.status.replicated_jobs_status)) {
     update.status.replicated_jobs_status = rjob_statuses;
     update.changed = true;
@@ -151,11 +133,7 @@ absl::StatusOr<Plan> Reconcile(const api::JobSet& jobset, const std::vector<cons
   const bool blocking = jobset.spec.failure_policy &&
                         jobset.spec.failure_policy->restart_strategy.value_or("Recreate") == "BlockingRecreate";
   const bool creation_blocked = blocking && !child.previous.empty();
-  absl::flat_hash_set<std::string_view> existing;
-  existing.reserve(owned.size());
-  for (const api::Job* j : owned) {
-    if (j->metadata.name) existing.insert(*j->metadata.name);
-  }
+  const absl::flat_hash_set<std::string_view>& existing = observed->names;
   const auto& rjobs = jobset.spec.rjobs();
   const std::string js_name = jobset.metadata.name_or_empty();
   {
