@@ -1,0 +1,68 @@
+#include "controller/metrics.h"
+
+#include "absl/strings/match.h"
+#include "controller/http_server.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+
+namespace phalanx::controller {
+namespace {
+
+TEST(MetricsTest, RendersUpstreamCountersAndLatency) {
+  Metrics m;
+  m.JobSetCompleted("train", "ml");
+  m.JobSetCompleted("train", "ml");
+  m.JobSetFailed("eval", "ml");
+  m.ObserveReconcile(0.002, false);
+  m.ObserveReconcile(2.0, true);
+  std::string text = m.Render();
+  EXPECT_TRUE(absl::StrContains(text, "# TYPE jobset_completed_total counter\n"));
+  EXPECT_TRUE(absl::StrContains(text, "jobset_completed_total{jobset_name=\"train\",namespace=\"ml\"} 2\n"));
+  EXPECT_TRUE(absl::StrContains(text, "jobset_failed_total{jobset_name=\"eval\",namespace=\"ml\"} 1\n"));
+  EXPECT_TRUE(absl::StrContains(text, "phalanx_controller_reconcile_errors_total 1\n"));
+  EXPECT_TRUE(absl::StrContains(text, "phalanx_controller_reconcile_duration_seconds_bucket{le=\"0.0025\"} 1\n"));
+  EXPECT_TRUE(absl::StrContains(text, "phalanx_controller_reconcile_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
+  EXPECT_TRUE(absl::StrContains(text, "phalanx_controller_reconcile_duration_seconds_count 2\n"));
+  EXPECT_EQ(m.Completed("train", "ml"), 2u);
+  EXPECT_EQ(m.Errors(), 1u);
+}
+
+TEST(MetricsTest, LabelValuesAreEscaped) {
+  Metrics m;
+  m.JobSetFailed("a\"b", "n");
+  EXPECT_TRUE(absl::StrContains(m.Render(), "jobset_name=\"a\\\"b\""));
+}
+
+TEST(ProbeServerTest, ServesHealthReadinessAndMetrics) {
+  Metrics m;
+  m.JobSetCompleted("x", "default");
+  bool ready = false;
+  ProbeServer server(ProbeServerOptions{true, true, &m, [&] { return ready; }});
+  absl::StatusOr<int> port = server.Start("127.0.0.1:0");
+  ASSERT_TRUE(port.ok()) << port.status();
+  httplib::Client c("127.0.0.1", *port);
+  auto health = c.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  auto readyz = c.Get("/readyz");
+  ASSERT_TRUE(readyz);
+  EXPECT_EQ(readyz->status, 503);
+  ready = true;
+  EXPECT_EQ(c.Get("/readyz")->status, 200);
+  auto metrics = c.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_TRUE(absl::StrContains(metrics->body, "jobset_completed_total{jobset_name=\"x\",namespace=\"default\"} 1"));
+  EXPECT_EQ(c.Get("/nope")->status, 404);
+  server.Stop();
+}
+
+TEST(ProbeServerTest, ParsesBindAddresses) {
+  EXPECT_EQ(ParseBindAddress(":8081").value(), std::make_pair(std::string("0.0.0.0"), 8081));
+  EXPECT_EQ(ParseBindAddress("127.0.0.1:0").value(), std::make_pair(std::string("127.0.0.1"), 0));
+  EXPECT_EQ(ParseBindAddress("9090").value(), std::make_pair(std::string("0.0.0.0"), 9090));
+  EXPECT_FALSE(ParseBindAddress("host:http").ok());
+  EXPECT_FALSE(ParseBindAddress(":70000").ok());
+}
+
+}  // namespace
+}  // namespace phalanx::controller
