@@ -108,9 +108,9 @@ TEST(LeaderElectionTest, TwoCandidatesOneLeaderThenTakeover) {
     LeaderElectionConfig c;
     c.name = "phalanx-controller";
     c.identity = id;
-    c.lease_duration = absl::Seconds(1);
-    c.renew_deadline = absl::Milliseconds(700);
-    c.retry_period = absl::Milliseconds(50);
+    c.lease_duration = absl::Seconds(2);
+    c.renew_deadline = absl::Milliseconds(1500);
+    c.retry_period = absl::Milliseconds(100);
     c.release_on_stop = false;  // "dies": the lease must expire
     return c;
   };
