@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/numbers.h"
-#include "placement/strings.h"
+#include "placement/string_key.h"
 
 namespace phalanx::placement {
 

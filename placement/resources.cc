@@ -4,7 +4,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
-#include "placement/strings.h"
+#include "placement/string_key.h"
 
 namespace phalanx::placement {
 

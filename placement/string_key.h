@@ -1,4 +1,4 @@
-// placement/strings.h
+// placement/string_key.h
 //
 // Abseil 20220623 as packaged has its own absl::string_view (not std::string_view), and its hash
 // containers look up heterogeneously only with that type. Key(s) bridges the two.
