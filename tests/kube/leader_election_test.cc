@@ -120,7 +120,9 @@ TEST(LeaderElectionTest, TwoCandidatesOneLeaderThenTakeover) {
   a->Start();
   b->Start();
   absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!a->IsLeader() && !b->IsLeader() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  while (!((a->IsLeader() || b->IsLeader()) && leading.load() == 1) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   ASSERT_TRUE(a->IsLeader() || b->IsLeader());
   // Several renew periods later there is still exactly one leader.
   absl::SleepFor(absl::Milliseconds(300));
@@ -131,7 +133,10 @@ TEST(LeaderElectionTest, TwoCandidatesOneLeaderThenTakeover) {
   std::unique_ptr<LeaderElector>& other = a->IsLeader() ? b : a;
   leader.reset();  // stops renewing; does not release
   deadline = absl::Now() + absl::Seconds(10);
-  while (!other->IsLeader() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  // IsLeader() turns true just before the callback runs: wait for both.
+  while (!(other->IsLeader() && leading.load() == 1) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   EXPECT_TRUE(other->IsLeader());
   EXPECT_EQ(leading.load(), 1);
   Json lease = Lease(cluster);
