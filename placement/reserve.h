@@ -13,6 +13,8 @@
 // a restarted Job keeps its domain. Calling Reserve again for a reserved gang re-checks it: a Job
 // whose domain can no longer hold it (nodes NotReady, cordoned, tainted, removed or relabelled) and
 // that has no bound pods is moved to a domain that can; otherwise it stays and is reported stranded.
+// If the gang's list of Jobs changed, the old reservation is dropped and the gang placed afresh.
+// Cost: O(domains of the key + nodes of the domains examined), never a scan of unrelated levels.
 #pragma once
 
 #include <cstdint>
