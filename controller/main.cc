@@ -7,7 +7,8 @@
 //
 // Without --kubeconfig the in-cluster service account is used. With --leader-elect the controller only
 // reconciles while it holds the Lease `6d4f6a47.x-k8s.io` (upstream JobSet's election id) and exits
-// when it loses it, so its replacement starts from a clean cache. Health probes answer from start;
+// when it loses it, so its replacement starts from a clean cache. Prints "health probes on HOST:PORT"
+// and then "metrics on HOST:PORT" (when served separately) on stdout once bound (port 0 = any). Health probes answer from start;
 // /readyz turns 200 once the caches are synced (or, when not leading, at once). Stops on SIGTERM/SIGINT.
 #include <pthread.h>
 #include <signal.h>
@@ -32,6 +33,8 @@
 #include "kube/leader_election.h"
 
 namespace {
+
+using phalanx::controller::ParseBindAddress;
 
 constexpr char kUsage[] =
     "usage: phalanx-controller [--kubeconfig=FILE] [--leader-elect[=true|false]]\n"
@@ -157,7 +160,9 @@ int main(int argc, char** argv) {
   auto ready = [&] { return !leading.load() || synced.load(); };
 
   std::unique_ptr<phalanx::controller::ProbeServer> health, metrics_server;
-  bool shared = health_address == metrics_address;
+  // The same fixed address serves both; port 0 means two servers on two free ports.
+  absl::StatusOr<std::pair<std::string, int>> health_bind = ParseBindAddress(health_address);
+  bool shared = health_address == metrics_address && health_bind.ok() && health_bind->second != 0;
   if (health_address != "0") {
     health = std::make_unique<phalanx::controller::ProbeServer>(
         phalanx::controller::ProbeServerOptions{true, shared, &metrics, ready});
@@ -166,7 +171,8 @@ int main(int argc, char** argv) {
       PHALANX_LOG(kError, "health probes", {{"error", port.status().ToString()}});
       return 1;
     }
-    PHALANX_LOG(kInfo, "health probes listening", {{"port", *port}});
+    std::printf("health probes on %s:%d\n", ParseBindAddress(health_address)->first.c_str(), *port);
+    std::fflush(stdout);
   }
   if (metrics_address != "0" && !(shared && health)) {
     metrics_server = std::make_unique<phalanx::controller::ProbeServer>(
@@ -176,10 +182,12 @@ int main(int argc, char** argv) {
       PHALANX_LOG(kError, "metrics", {{"error", port.status().ToString()}});
       return 1;
     }
-    PHALANX_LOG(kInfo, "metrics listening", {{"port", *port}});
+    std::printf("metrics on %s:%d\n", ParseBindAddress(metrics_address)->first.c_str(), *port);
+    std::fflush(stdout);
   }
 
   absl::Notification done;
+  std::atomic<bool> shutting_down{false};
   int exit_code = 0;
   auto start_runner = [&] {
     runner.Start();
@@ -205,6 +213,7 @@ int main(int argc, char** argv) {
       start_runner();
     };
     callbacks.on_stopped_leading = [&] {
+      if (shutting_down) return;  // released on our own shutdown
       PHALANX_LOG(kError, "leader election lost");
       exit_code = 1;
       if (!done.HasBeenNotified()) done.Notify();
@@ -222,6 +231,7 @@ int main(int argc, char** argv) {
     if (!done.HasBeenNotified()) done.Notify();
   });
   done.WaitForNotification();
+  shutting_down = true;
   runner.Stop();
   if (elector) elector->Stop();
   if (health) health->Stop();

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "kube/micro_time.h"
 #include "kube/resource.h"
+#include "kube/retry.h"
 #include "nlohmann/json.hpp"
 
 namespace phalanx::sim {
@@ -303,6 +304,7 @@ absl::Status JobController::SetPodPhase(const std::string& ns, const std::string
   absl::StatusOr<kube::ObjectList> listed =
       cluster_.List(kube::kPods, ns, kube::ListOptions{.label_selector = absl::StrCat(kJobNameLabel, "=", job)});
   if (!listed.ok()) return listed.status();
+  int changed = 0;
   for (const kube::Object& o : listed->items) {
     json p = Parse(o.json);
     std::string current = Phase(p);
@@ -319,23 +321,33 @@ absl::Status JobController::SetPodPhase(const std::string& ns, const std::string
     }
     absl::StatusOr<kube::Object> updated = cluster_.UpdateStatus(kube::kPods, ns, p.dump());
     if (!updated.ok()) return updated.status();
+    ++changed;
     if (index >= 0) return absl::OkStatus();
   }
-  if (index >= 0) return absl::NotFoundError(absl::StrCat("no running pod of ", job, " with index ", index));
+  if (changed == 0) {
+    return absl::NotFoundError(absl::StrCat("no running pod of ", job, index >= 0 ? absl::StrCat(" with index ", index) : ""));
+  }
   return absl::OkStatus();
 }
 
+absl::Status JobController::SetPodPhaseRetrying(const std::string& ns, const std::string& job, int index,
+                                                const std::string& phase) {
+  // The worker writes pod status too (Running right after creation): retry on conflicts.
+  return kube::RetryOnConflict([&] { return SetPodPhase(ns, job, index, phase); },
+                               kube::RetryBackoff{.attempts = 20, .initial = absl::Milliseconds(1), .factor = 1.5});
+}
+
 absl::Status JobController::SucceedIndex(const std::string& ns, const std::string& job, int index) {
-  return SetPodPhase(ns, job, index, "Succeeded");
+  return SetPodPhaseRetrying(ns, job, index, "Succeeded");
 }
 absl::Status JobController::FailIndex(const std::string& ns, const std::string& job, int index) {
-  return SetPodPhase(ns, job, index, "Failed");
+  return SetPodPhaseRetrying(ns, job, index, "Failed");
 }
 absl::Status JobController::SucceedJob(const std::string& ns, const std::string& job) {
-  return SetPodPhase(ns, job, -1, "Succeeded");
+  return SetPodPhaseRetrying(ns, job, -1, "Succeeded");
 }
 absl::Status JobController::MakeReady(const std::string& ns, const std::string& job) {
-  return SetPodPhase(ns, job, -1, "Running");
+  return SetPodPhaseRetrying(ns, job, -1, "Running");
 }
 
 }  // namespace phalanx::sim

@@ -53,9 +53,10 @@ class JobController {
   // on the pod status). kNotFound if no such running pod.
   absl::Status SucceedIndex(const std::string& ns, const std::string& job, int index);
   absl::Status FailIndex(const std::string& ns, const std::string& job, int index);
-  // Every running pod of the Job succeeds.
+  // Every running pod of the Job succeeds (kNotFound if it has none).
   absl::Status SucceedJob(const std::string& ns, const std::string& job);
-  // Marks every running pod of the Job Running and Ready (when pods_start_ready is false).
+  // Marks every running pod of the Job Running and Ready (when pods_start_ready is false; kNotFound if
+  // it has none).
   absl::Status MakeReady(const std::string& ns, const std::string& job);
 
   // Number of pods ever created.
@@ -65,6 +66,7 @@ class JobController {
   void Enqueue(const std::string& ns, const std::string& name);
   void Run();
   absl::Status SetPodPhase(const std::string& ns, const std::string& job, int index, const std::string& phase);
+  absl::Status SetPodPhaseRetrying(const std::string& ns, const std::string& job, int index, const std::string& phase);
 
   kube::MemoryCluster& cluster_;
   const JobControllerOptions options_;
