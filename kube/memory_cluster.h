@@ -25,7 +25,8 @@
 //    "" / "0" start with synthetic ADDED events. Objects entering/leaving a watch's selector arrive as
 //    ADDED/DELETED. BOOKMARKs on SendBookmarks() and when a watch's timeout ends it.
 //  - pods/binding (409 if already bound) and pods/eviction (deletes the pod; no PodDisruptionBudgets).
-// Admission: AddAdmissionHook. Not modelled: validation beyond names, server-side apply,
+//  - optional graceful deletion of bound pods (MemoryClusterOptions::graceful_pod_deletion).
+// Admission: AddAdmissionHook. Equality label selectors use an index; other selectors scan. Not modelled: validation beyond names, server-side apply,
 // namespaces' lifecycle, Exact lists at an older resourceVersion inside the window (served current).
 // Thread-safe; watch events are queued per watcher, so a slow reader never blocks writers.
 #pragma once
@@ -35,9 +36,9 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "common/clock.h"
 #include "kube/client.h"
 
