@@ -94,7 +94,7 @@ void JobController::Start() {
   pods_ = std::make_unique<kube::Informer>(cluster_, kube::kPods);
   jobs_->AddHandlers({[this](const kube::Object& o) { Enqueue(o.meta.namespace_, o.meta.name); },
                       [this](const kube::Object&, const kube::Object& o) { Enqueue(o.meta.namespace_, o.meta.name); },
-                      nullptr});
+                      [this](const kube::Object& o) { Enqueue(o.meta.namespace_, o.meta.name); }});
   auto pod_changed = [this](const kube::Object& o) {
     auto it = o.meta.labels.find(kJobNameLabel);
     if (it != o.meta.labels.end()) Enqueue(o.meta.namespace_, it->second);
@@ -152,16 +152,27 @@ int64_t JobController::PodsCreated() const {
 
 absl::Status JobController::SyncJob(const std::string& ns, const std::string& name) {
   absl::StatusOr<kube::Object> got = cluster_.Get(kube::kJobs, ns, name);
-  if (!got.ok()) return got.status();
-  json job = Parse(got->json);
-  if (job.is_discarded()) return absl::InternalError("job is not JSON");
-  const std::string uid = got->meta.uid;
+  if (!got.ok() && !absl::IsNotFound(got.status())) return got.status();
+  const std::string uid = got.ok() ? got->meta.uid : "";
 
+  // Pods carrying the name: this Job's, and orphans of a deleted namesake (a pod created while its Job
+  // was being replaced), which go as the garbage collector would remove them.
   absl::StatusOr<kube::ObjectList> listed =
-      cluster_.List(kube::kPods, ns, kube::ListOptions{.label_selector = absl::StrCat(kControllerUidLabel, "=", uid)});
+      cluster_.List(kube::kPods, ns, kube::ListOptions{.label_selector = absl::StrCat(kJobNameLabel, "=", name)});
   if (!listed.ok()) return listed.status();
   std::vector<json> pods;
-  for (const kube::Object& o : listed->items) pods.push_back(Parse(o.json));
+  for (const kube::Object& o : listed->items) {
+    auto owner = o.meta.labels.find(kControllerUidLabel);
+    if (owner != o.meta.labels.end() && owner->second == uid) {
+      pods.push_back(Parse(o.json));
+    } else if (!o.meta.deletion_timestamp) {
+      absl::Status st = cluster_.Delete(kube::kPods, ns, o.meta.name);
+      if (!st.ok() && !absl::IsNotFound(st)) return st;
+    }
+  }
+  if (!got.ok()) return absl::OkStatus();
+  json job = Parse(got->json);
+  if (job.is_discarded()) return absl::InternalError("job is not JSON");
 
   auto delete_running = [&]() -> absl::Status {
     for (const json& p : pods) {
@@ -301,8 +312,12 @@ absl::Status JobController::SyncJob(const std::string& ns, const std::string& na
 
 absl::Status JobController::SetPodPhase(const std::string& ns, const std::string& job, int index,
                                         const std::string& phase) {
-  absl::StatusOr<kube::ObjectList> listed =
-      cluster_.List(kube::kPods, ns, kube::ListOptions{.label_selector = absl::StrCat(kJobNameLabel, "=", job)});
+  // Only pods of the Job now carrying this name (a pod created for a deleted namesake may linger until
+  // garbage collection).
+  absl::StatusOr<kube::Object> current_job = cluster_.Get(kube::kJobs, ns, job);
+  if (!current_job.ok()) return current_job.status();
+  absl::StatusOr<kube::ObjectList> listed = cluster_.List(
+      kube::kPods, ns, kube::ListOptions{.label_selector = absl::StrCat(kControllerUidLabel, "=", current_job->meta.uid)});
   if (!listed.ok()) return listed.status();
   int changed = 0;
   for (const kube::Object& o : listed->items) {

@@ -13,7 +13,8 @@
 //    finished Job are deleted;
 //  - honours spec.suspend: deletes running pods and sets Suspended=True (JobSuspended); on resume flips
 //    it to False (JobResumed) and starts pods again;
-//  - deletes the pods of a Job that is being deleted (the cluster's garbage collector does the same).
+//  - deletes the pods of a Job that is being deleted (the cluster's garbage collector does the same),
+//    and pods left behind by a deleted Job of the same name.
 // Tests drive pods with SucceedIndex / FailIndex. Thread-safe; one worker thread.
 #pragma once
 

@@ -156,7 +156,7 @@ TEST_F(RunnerE2ETest, JobSetRunsToCompletion) {
     api::JobSetStatus s = Status("ok");
     return s.replicated_jobs_status.size() == 2 && s.replicated_jobs_status[1].ready == 2;
   }));
-  for (const char* job : {"ok-a-0", "ok-b-0", "ok-b-1"}) ASSERT_OK(jobs_->SucceedJob("default", job));
+  for (const char* job : {"ok-a-0", "ok-b-0", "ok-b-1"}) ASSERT_TRUE(WaitFor([&] { return jobs_->SucceedJob("default", job).ok(); }));
   ASSERT_TRUE(WaitFor([&] { return HasCondition("ok", "Completed", "True", "AllJobsCompleted"); }));
   EXPECT_EQ(Status("ok").terminal_state, "Completed");
   EXPECT_TRUE(WaitFor([&] { return Status("ok").replicated_jobs_status[1].succeeded == 2; }));
@@ -178,7 +178,7 @@ TEST_F(RunnerE2ETest, FailJobSetRuleFailsAtOnce) {
   js.spec.failure_policy->rules = std::vector<api::FailurePolicyRule>{rule};
   Create(js);
   ASSERT_TRUE(WaitFor([&] { return PodNames("fr-workers-1").size() == 1; }));
-  ASSERT_OK(jobs_->FailIndex("default", "fr-workers-1", 0));
+  ASSERT_TRUE(WaitFor([&] { return jobs_->FailIndex("default", "fr-workers-1", 0).ok(); }));
   ASSERT_TRUE(WaitFor([&] { return HasCondition("fr", "Failed", "True", "FailJobSetFailurePolicyAction"); }));
   api::JobSetStatus s = Status("fr");
   EXPECT_EQ(s.restarts, 0);
@@ -197,12 +197,12 @@ TEST_F(RunnerE2ETest, RecreateRestartsThenReachesMaxRestarts) {
   js.spec.failure_policy->max_restarts = 1;
   Create(js);
   ASSERT_TRUE(WaitFor([&] { return PodNames("rc-a-0").size() == 1; }));
-  ASSERT_OK(jobs_->FailIndex("default", "rc-a-0", 0));
+  ASSERT_TRUE(WaitFor([&] { return jobs_->FailIndex("default", "rc-a-0", 0).ok(); }));
   ASSERT_TRUE(WaitFor([&] { return LiveJobsAt("rc", 1) == 2 && Jobs("rc").size() == 2; }));
   EXPECT_EQ(Status("rc").restarts, 1);
   EXPECT_TRUE(WaitFor([&] { return HasEvent("RestartJobSetFailurePolicyAction"); }));
   ASSERT_TRUE(WaitFor([&] { return PodNames("rc-a-1").size() == 1; }));
-  ASSERT_OK(jobs_->FailIndex("default", "rc-a-1", 0));
+  ASSERT_TRUE(WaitFor([&] { return jobs_->FailIndex("default", "rc-a-1", 0).ok(); }));
   ASSERT_TRUE(WaitFor([&] { return HasCondition("rc", "Failed", "True", "ReachedMaxRestarts"); }));
   EXPECT_EQ(Status("rc").restarts, 1);
   EXPECT_TRUE(HasCondition("rc", "RestartingJobSet", "False", "JobSetFailed"));
@@ -216,7 +216,7 @@ TEST_F(RunnerE2ETest, RecreateRecreatesEachJobAsSoonAsItsPredecessorIsGone) {
   Create(js);
   ASSERT_TRUE(WaitFor([&] { return PodNames("re-a-2").size() == 1 && PodNames("re-a-0").size() == 1; }));
   Hold("re-a-2");
-  ASSERT_OK(jobs_->FailIndex("default", "re-a-0", 0));
+  ASSERT_TRUE(WaitFor([&] { return jobs_->FailIndex("default", "re-a-0", 0).ok(); }));
   // a-0 and a-1 come back at attempt 1 while a-2 is still being deleted.
   ASSERT_TRUE(WaitFor([&] { return LiveJobsAt("re", 1) == 2; }));
   std::vector<api::Job> all = Jobs("re");
@@ -236,7 +236,7 @@ TEST_F(RunnerE2ETest, BlockingRecreateWaitsForEveryPreviousJob) {
   Create(js);
   ASSERT_TRUE(WaitFor([&] { return PodNames("br-a-2").size() == 1 && PodNames("br-a-0").size() == 1; }));
   Hold("br-a-2");
-  ASSERT_OK(jobs_->FailIndex("default", "br-a-0", 0));
+  ASSERT_TRUE(WaitFor([&] { return jobs_->FailIndex("default", "br-a-0", 0).ok(); }));
   // Only the held Job remains, being deleted; nothing new is created while it exists.
   ASSERT_TRUE(WaitFor([&] { return Jobs("br").size() == 1 && Status("br").restarts == 1; }));
   ASSERT_TRUE(WaitFor([&] { return runner_->Idle(); }));
@@ -260,15 +260,15 @@ TEST_F(RunnerE2ETest, DependsOnChainStartsInOrder) {
   ASSERT_TRUE(WaitFor([&] { return PodNames("dep-init-0").size() == 1; }));
   ASSERT_TRUE(WaitFor([&] { return runner_->Idle(); }));
   EXPECT_EQ(Jobs("dep").size(), 1u);
-  ASSERT_OK(jobs_->MakeReady("default", "dep-init-0"));
+  ASSERT_TRUE(WaitFor([&] { return jobs_->MakeReady("default", "dep-init-0").ok(); }));
   ASSERT_TRUE(WaitFor([&] { return Jobs("dep").size() == 3; }));
   ASSERT_TRUE(WaitFor([&] { return PodNames("dep-workers-1").size() == 1 && PodNames("dep-workers-0").size() == 1; }));
-  ASSERT_OK(jobs_->SucceedJob("default", "dep-workers-0"));
-  ASSERT_OK(jobs_->SucceedJob("default", "dep-workers-1"));
+  ASSERT_TRUE(WaitFor([&] { return jobs_->SucceedJob("default", "dep-workers-0").ok(); }));
+  ASSERT_TRUE(WaitFor([&] { return jobs_->SucceedJob("default", "dep-workers-1").ok(); }));
   ASSERT_TRUE(WaitFor([&] { return Jobs("dep").size() == 4; }));
   ASSERT_TRUE(WaitFor([&] { return PodNames("dep-post-0").size() == 1; }));
-  ASSERT_OK(jobs_->SucceedJob("default", "dep-init-0"));
-  ASSERT_OK(jobs_->SucceedJob("default", "dep-post-0"));
+  ASSERT_TRUE(WaitFor([&] { return jobs_->SucceedJob("default", "dep-init-0").ok(); }));
+  ASSERT_TRUE(WaitFor([&] { return jobs_->SucceedJob("default", "dep-post-0").ok(); }));
   ASSERT_TRUE(WaitFor([&] { return HasCondition("dep", "Completed", "True"); }));
 }
 
@@ -319,7 +319,7 @@ TEST_F(RunnerE2ETest, TtlDeletesFinishedJobSet) {
   js.spec.ttl_seconds_after_finished = 0;
   Create(js);
   ASSERT_TRUE(WaitFor([&] { return PodNames("ttl-a-0").size() == 1; }));
-  ASSERT_OK(jobs_->SucceedJob("default", "ttl-a-0"));
+  ASSERT_TRUE(WaitFor([&] { return jobs_->SucceedJob("default", "ttl-a-0").ok(); }));
   ASSERT_TRUE(WaitFor([&] { return !Get("ttl").has_value(); }));
   EXPECT_TRUE(WaitFor([&] { return Jobs("ttl").empty(); }));
 }
@@ -379,7 +379,7 @@ TEST_P(CrashTest, RestartCountedOnceAndNoDuplicateJobs) {
   Create(js);
   ASSERT_TRUE(WaitFor([&] { return PodNames("cr-a-1").size() == 1 && LiveJobsAt("cr", 0) == 3; }));
   armed = true;
-  ASSERT_OK(jobs_->FailIndex("default", "cr-a-1", 0));
+  ASSERT_TRUE(WaitFor([&] { return jobs_->FailIndex("default", "cr-a-1", 0).ok(); }));
   ASSERT_TRUE(WaitFor([&] { return runner_->Crashed(); }));
   runner_->Stop();
   EXPECT_EQ(Status("cr").restarts, 1);
