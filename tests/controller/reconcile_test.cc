@@ -101,6 +101,19 @@ TEST(ReconcileTest, FreshJobSetCreatesEveryJobAndTheService) {
   EXPECT_EQ(plan.create_jobs[0].metadata.Label(api::kRestartsKey), "0");
 }
 
+TEST(ReconcileTest, ChildJobsCarryGangAnnotationsForExclusivePlacement) {
+  api::JobSet js = NewJobSet({{"slice", 2}});
+  js.metadata.annotations = api::StringMap{{std::string(api::kExclusiveKey), "cloud.google.com/gke-nodepool"}};
+  Plan plan = Rec(js, {});
+  ASSERT_EQ(plan.create_jobs.size(), 2u);
+  for (const api::Job& job : plan.create_jobs) {
+    EXPECT_EQ(job.metadata.Annotation(api::kExclusiveKey), "cloud.google.com/gke-nodepool");
+    EXPECT_TRUE(job.metadata.Annotation(api::kGangNameKey).has_value());
+    EXPECT_EQ(job.metadata.Annotation(api::kGangPolicyKey), "Job");
+    EXPECT_EQ(job.spec.template_.metadata.Annotation(api::kGangNameKey), job.metadata.Annotation(api::kGangNameKey));
+  }
+}
+
 TEST(ReconcileTest, SteadyStateDoesNothing) {
   api::JobSet js = NewJobSet({{"a", 2}});
   std::vector<api::Job> jobs = Children(js);

@@ -356,6 +356,16 @@ TEST_F(RunnerE2ETest, DeletedServiceIsRecreated) {
   }));
 }
 
+TEST_F(RunnerE2ETest, JobCreationFailureIsAWarningEventAndARetry) {
+  StartRunner();
+  Create(Spec("bad", {{"Upper", 1}}));  // Job name "bad-Upper-0" is not a valid object name
+  ASSERT_TRUE(WaitFor([&] { return HasEvent("JobCreationFailed"); }));
+  ASSERT_TRUE(WaitFor([&] { return metrics_.Errors() >= 2; }));  // retried with backoff
+  EXPECT_TRUE(Jobs("bad").empty());
+  // No status write on a failed reconcile.
+  EXPECT_TRUE(Status("bad").replicated_jobs_status.empty());
+}
+
 // Crash safety: the runner dies right after the status write that counted a restart (before any
 // deletion), or right after the deletions; a fresh runner on the same cluster finishes the restart.
 class CrashTest : public RunnerE2ETest, public ::testing::WithParamInterface<const char*> {};
