@@ -4,6 +4,9 @@
 //  - Create:  no Job exists yet → 10,000 Jobs expanded.
 //  - Restart: status.restarts was bumped → 10,000 previous-attempt Jobs to delete.
 //  - Failure: one Job failed, failure policy with 3 rules (message patterns) → restart decided.
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -14,8 +17,38 @@
 #include "controller/reconcile.h"
 #include "kube/micro_time.h"
 
+// Allocation counting for the "allocs" counter: every operator new in the process. The replaced
+// operators pair malloc/free themselves; GCC cannot see that across inlined allocators.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+namespace {
+std::atomic<int64_t> g_allocations{0};
+}  // namespace
+
+void* operator new(size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+
 namespace phalanx::controller {
 namespace {
+
+// Allocations per iteration of the timed loop.
+class AllocCounter {
+ public:
+  explicit AllocCounter(benchmark::State& state) : state_(state), start_(g_allocations.load()) {}
+  ~AllocCounter() {
+    if (state_.iterations() > 0) {
+      state_.counters["allocs"] = double(g_allocations.load() - start_) / double(state_.iterations());
+    }
+  }
+
+ private:
+  benchmark::State& state_;
+  int64_t start_;
+};
 
 constexpr int kJobs = 10000;
 
@@ -82,6 +115,7 @@ void BM_ReconcileSteady(benchmark::State& state) {
   svc.metadata.namespace_ = "default";
   std::vector<const api::Service*> svcs = {&svc};
   js.status = Reconcile(js, ptrs, svcs, Now()).value().new_status.value();
+  AllocCounter allocs(state);
   for (auto _ : state) {
     Plan plan = Reconcile(js, ptrs, svcs, Now()).value();
     if (plan.new_status || !plan.create_jobs.empty()) state.SkipWithError("not steady");
@@ -93,6 +127,7 @@ BENCHMARK(BM_ReconcileSteady)->Arg(1)->Arg(100)->Unit(benchmark::kMillisecond);
 
 void BM_ReconcileCreateAll(benchmark::State& state) {
   api::JobSet js = BigJobSet(1);
+  AllocCounter allocs(state);
   for (auto _ : state) {
     Plan plan = Reconcile(js, std::vector<const api::Job*>{}, std::vector<const api::Service*>{}, Now()).value();
     if (plan.create_jobs.size() != kJobs) state.SkipWithError("wrong count");
@@ -106,6 +141,7 @@ void BM_ReconcileRestartDeletesPrevious(benchmark::State& state) {
   std::vector<api::Job> jobs = ReadyJobs(js, 0);
   std::vector<const api::Job*> ptrs = Ptrs(jobs);
   js.status->restarts = 1;
+  AllocCounter allocs(state);
   for (auto _ : state) {
     Plan plan = Reconcile(js, ptrs, std::vector<const api::Service*>{}, Now()).value();
     if (plan.delete_jobs.size() != kJobs) state.SkipWithError("wrong count");
@@ -125,6 +161,7 @@ void BM_ReconcileOneFailure(benchmark::State& state) {
   failed.last_transition_time = "2026-11-28T16:59:19Z";
   jobs[5000].status->conditions.push_back(failed);
   std::vector<const api::Job*> ptrs = Ptrs(jobs);
+  AllocCounter allocs(state);
   for (auto _ : state) {
     Plan plan = Reconcile(js, ptrs, std::vector<const api::Service*>{}, Now()).value();
     if (!plan.new_status || plan.new_status->restarts != 1) state.SkipWithError("no restart");
