@@ -1,10 +1,11 @@
 // controller/startup.h
 //
-// Start-up ordering (reference §4.8–§4.9). DependsOn: a replicated job proceeds (creation, resume) only
-// when each listed dependency has reached its status in the current counters — Ready: ready + succeeded
-// + failed == replicas; Complete: succeeded == replicas; a dependency without a status entry is not reached
-// (one not visited yet counts as 0 replicas, as upstream). InOrder (deprecated StartupPolicy): a replicated job counts as started when
-// ready + succeeded + failed == replicas. Pure.
+// Start-up ordering (reference §4.8–§4.9). DependsOn: a replicated job proceeds (creation, resume)
+// only when each listed dependency has reached its status in the current counters — Ready: ready +
+// succeeded + failed == replicas; Complete: succeeded == replicas. A dependency without a status entry
+// is not reached; one not visited yet in spec order counts as 0 replicas, as upstream. InOrder
+// (deprecated StartupPolicy): a replicated job counts as started when ready + succeeded + failed ==
+// replicas. Pure.
 #pragma once
 
 #include <cstdint>
