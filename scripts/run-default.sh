@@ -9,8 +9,10 @@ echo "== phalanx validate -f examples/jobset-tpu.yaml"
 "$PHALANX" validate -f examples/jobset-tpu.yaml
 echo
 echo "== phalanx expand -f examples/jobset-tpu.yaml (child Jobs and Service; first 60 lines)"
-"$PHALANX" expand -f examples/jobset-tpu.yaml -o yaml | head -n 60
-echo "..."
+# Captured first: piping into head could end phalanx with SIGPIPE and fail the run under pipefail.
+expanded=$("$PHALANX" expand -f examples/jobset-tpu.yaml -o yaml)
+printf '%s\n' "$expanded" | sed -n '1,60p'
+echo "... ($(printf '%s\n' "$expanded" | grep -c '^  - apiVersion') objects in all)"
 echo
 echo "== phalanx plan --cluster examples/cluster-tpu.yaml -f examples/jobset-tpu.yaml"
 "$PHALANX" plan --cluster examples/cluster-tpu.yaml -f examples/jobset-tpu.yaml
