@@ -25,6 +25,7 @@
 #include "kube/resource.h"
 #include "sim/job_controller.h"
 #include "tests/controller/reconcile_test_util.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/files.h"
 #include "tests/testing/status_matchers.h"
 
@@ -40,71 +41,28 @@ bool WaitFor(const std::function<bool()>& pred, absl::Duration timeout = absl::S
   return pred();
 }
 
+// The controller binary; reads the probe and metrics ports it prints when bound to port 0.
 class ControllerProcess {
  public:
-  explicit ControllerProcess(const std::vector<std::string>& extra) {
-    int out[2];
-    if (pipe(out) != 0) return;
-    std::vector<std::string> args = {phalanx::testing::BinaryDir() + "/controller/phalanx-controller",
-                                     "--health-probe-bind-address=127.0.0.1:0",
-                                     "--metrics-bind-address=127.0.0.1:0"};
-    for (const auto& a : extra) args.push_back(a);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      close(out[0]);
-      close(out[1]);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    fd_ = out[0];
-    sscanf(ReadLine().c_str(), "health probes on 127.0.0.1:%d", &health_port_);
-    sscanf(ReadLine().c_str(), "metrics on 127.0.0.1:%d", &metrics_port_);
-  }
-  ~ControllerProcess() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (fd_ >= 0) close(fd_);
+  explicit ControllerProcess(const std::vector<std::string>& extra) : child_(Args(extra)) {
+    sscanf(child_.ReadLine().c_str(), "health probes on 127.0.0.1:%d", &health_port_);
+    sscanf(child_.ReadLine().c_str(), "metrics on 127.0.0.1:%d", &metrics_port_);
   }
   int health_port() const { return health_port_; }
   int metrics_port() const { return metrics_port_; }
-  int Terminate() {
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 1500; ++i) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling a child, not syncing
-    }
-    return -1;
-  }
+  int Terminate() { return child_.Terminate(); }
 
  private:
-  std::string ReadLine() {
-    std::string line;
-    char c;
-    while (true) {
-      pollfd pfd{fd_, POLLIN, 0};
-      if (poll(&pfd, 1, 20000) <= 0) break;
-      if (read(fd_, &c, 1) != 1) break;
-      if (c == '\n') break;
-      line += c;
-    }
-    return line;
+  static std::vector<std::string> Args(const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {phalanx::testing::BinaryDir() + "/controller/phalanx-controller",
+                                     "--health-probe-bind-address=127.0.0.1:0",
+                                     "--metrics-bind-address=127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
   }
-  pid_t pid_ = -1;
-  int fd_ = -1;
+  phalanx::testing::ChildProcess child_;
   int health_port_ = 0;
   int metrics_port_ = 0;
-  bool exited_ = false;
 };
 
 TEST(ControllerBinaryTest, RunsAJobSetToCompletionWithLeaderElection) {

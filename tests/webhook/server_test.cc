@@ -28,6 +28,7 @@
 #include "api/admission.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/files.h"
 
 namespace phalanx::webhook {
@@ -86,9 +87,24 @@ std::string SerialOfFile(const std::string& path) {
 // The webhook process: started with port 0, reads "listening on <addr>:<port>" from stdout.
 class WebhookProcess {
  public:
-  WebhookProcess(const std::string& cert_dir, std::vector<std::string> extra_args = {}) {
-    int out[2];
-    if (pipe(out) != 0) return;
+  WebhookProcess(const std::string& cert_dir, std::vector<std::string> extra_args = {})
+      : child_(Args(cert_dir, std::move(extra_args))) {
+    std::string first = child_.ReadLine();
+    std::string second = child_.ReadLine();
+    sscanf(first.c_str(), "listening on 127.0.0.1:%d", &port_);
+    sscanf(second.c_str(), "health probes on 127.0.0.1:%d", &probe_port_);
+  }
+
+  int port() const { return port_; }
+  int probe_port() const { return probe_port_; }
+
+  // Sends SIGTERM and waits up to `timeout` for the exit status (-1 on timeout).
+  int Terminate(std::chrono::seconds timeout = std::chrono::seconds(15)) {
+    return child_.Terminate(timeout);
+  }
+
+ private:
+  static std::vector<std::string> Args(const std::string& cert_dir, std::vector<std::string> extra) {
     std::vector<std::string> args = {
         phalanx::testing::BinaryDir() + "/webhook/phalanx-webhook",
         "--port=0",
@@ -97,72 +113,13 @@ class WebhookProcess {
         "--tls-private-key-file=" + cert_dir + "/tls.key",
         "--health-probe-bind-address=127.0.0.1:0",
     };
-    for (auto& a : extra_args) args.push_back(std::move(a));
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      close(out[0]);
-      close(out[1]);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    stdout_fd_ = out[0];
-    std::string first = ReadLine();
-    std::string second = ReadLine();
-    sscanf(first.c_str(), "listening on 127.0.0.1:%d", &port_);
-    sscanf(second.c_str(), "health probes on 127.0.0.1:%d", &probe_port_);
+    for (auto& a : extra) args.push_back(std::move(a));
+    return args;
   }
 
-  ~WebhookProcess() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (stdout_fd_ >= 0) close(stdout_fd_);
-  }
-
-  int port() const { return port_; }
-  int probe_port() const { return probe_port_; }
-
-  // Sends SIGTERM and waits up to `timeout` for the exit status (-1 on timeout).
-  int Terminate(std::chrono::seconds timeout = std::chrono::seconds(15)) {
-    kill(pid_, SIGTERM);
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      pid_t r = waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling a child, not syncing
-    }
-    return -1;
-  }
-
- private:
-  std::string ReadLine() {
-    std::string line;
-    char c;
-    while (true) {
-      pollfd pfd{stdout_fd_, POLLIN, 0};
-      if (poll(&pfd, 1, 20000) <= 0) break;
-      if (read(stdout_fd_, &c, 1) != 1) break;
-      if (c == '\n') break;
-      line += c;
-    }
-    return line;
-  }
-
-  pid_t pid_ = -1;
-  int stdout_fd_ = -1;
+  phalanx::testing::ChildProcess child_;
   int port_ = 0;
   int probe_port_ = 0;
-  bool exited_ = false;
 };
 
 std::unique_ptr<httplib::SSLClient> Client(int port, const std::string& cert_dir) {
