@@ -273,20 +273,6 @@ absl::Status DecodeSpec(Json obj, std::string_view path, JobSetSpec& out) {
   return absl::OkStatus();
 }
 
-Json EncodeSpec(const JobSetSpec& s) {
-  Json j = AsJson(s.extra);
-  EncodeList(j, "replicatedJobs", s.replicated_jobs, EncodeReplicatedJob);
-  if (s.network) j["network"] = EncodeNetwork(*s.network);
-  if (s.success_policy) j["successPolicy"] = EncodeSuccessPolicy(*s.success_policy);
-  if (s.failure_policy) j["failurePolicy"] = EncodeFailurePolicy(*s.failure_policy);
-  if (s.startup_policy) j["startupPolicy"] = EncodeStartupPolicy(*s.startup_policy);
-  PutBool(j, "suspend", s.suspend);
-  if (s.coordinator) j["coordinator"] = EncodeCoordinator(*s.coordinator);
-  PutString(j, "managedBy", s.managed_by);
-  PutInt32(j, "ttlSecondsAfterFinished", s.ttl_seconds_after_finished);
-  EncodeList(j, "volumeClaimPolicies", s.volume_claim_policies, EncodeVolumeClaimPolicy);
-  return j;
-}
 
 absl::Status DecodeCondition(Json obj, std::string_view path, Condition& out) {
   std::optional<std::string> s;
@@ -407,6 +393,25 @@ Json EncodeStatus(const JobSetStatus& s) {
 
 }  // namespace
 
+namespace internal {
+
+Json EncodeJobSetSpec(const JobSetSpec& s) {
+  Json j = AsJson(s.extra);
+  EncodeList(j, "replicatedJobs", s.replicated_jobs, EncodeReplicatedJob);
+  if (s.network) j["network"] = EncodeNetwork(*s.network);
+  if (s.success_policy) j["successPolicy"] = EncodeSuccessPolicy(*s.success_policy);
+  if (s.failure_policy) j["failurePolicy"] = EncodeFailurePolicy(*s.failure_policy);
+  if (s.startup_policy) j["startupPolicy"] = EncodeStartupPolicy(*s.startup_policy);
+  PutBool(j, "suspend", s.suspend);
+  if (s.coordinator) j["coordinator"] = EncodeCoordinator(*s.coordinator);
+  PutString(j, "managedBy", s.managed_by);
+  PutInt32(j, "ttlSecondsAfterFinished", s.ttl_seconds_after_finished);
+  EncodeList(j, "volumeClaimPolicies", s.volume_claim_policies, EncodeVolumeClaimPolicy);
+  return j;
+}
+
+}  // namespace internal
+
 absl::StatusOr<JobSet> DecodeJobSet(std::string_view text) {
   PHALANX_ASSIGN_OR_RETURN(Json obj, internal::ParseJson(text));
   if (!obj.is_object()) return absl::InvalidArgumentError("not a JobSet: the document is not an object");
@@ -432,7 +437,7 @@ std::string EncodeJobSet(const JobSet& js) {
   j["kind"] = js.kind;
   Json meta = internal::EncodeObjectMeta(js.metadata);
   if (!meta.empty()) j["metadata"] = std::move(meta);
-  Json spec = EncodeSpec(js.spec);
+  Json spec = internal::EncodeJobSetSpec(js.spec);
   if (!spec.empty()) j["spec"] = std::move(spec);
   if (js.status) j["status"] = EncodeStatus(*js.status);
   return j.dump();

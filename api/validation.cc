@@ -512,27 +512,6 @@ std::vector<FieldError> ValidateCreate(const JobSet& js) {
 
 namespace {
 
-internal::Json EncodeRJobs(const std::vector<ReplicatedJob>& rjobs) {
-  internal::Json a = internal::Json::array();
-  for (const auto& rj : rjobs) {
-    internal::Json j = internal::AsJson(rj.extra);
-    j["name"] = rj.name;
-    internal::PutString(j, "groupName", rj.group_name);
-    internal::PutInt32(j, "replicas", rj.replicas);
-    j["template"] = internal::EncodeJobTemplateSpec(rj.template_);
-    a.push_back(std::move(j));
-  }
-  return a;
-}
-
-// The spec as JSON, through the one JobSet codec.
-internal::Json SpecJson(const JobSetSpec& spec) {
-  JobSet tmp;
-  tmp.spec = spec;
-  internal::Json j = internal::Json::parse(EncodeJobSet(tmp), nullptr, false);
-  return j.contains("spec") ? j["spec"] : internal::Json::object();
-}
-
 internal::Json Field(const internal::Json& obj, std::string_view key) {
   auto it = obj.find(key);
   return it == obj.end() ? internal::Json(nullptr) : *it;
@@ -544,7 +523,7 @@ std::vector<FieldError> ValidateUpdate(const JobSet& old_js, const JobSet& new_j
   std::vector<FieldError> errs;
   const JobSetSpec& o = old_js.spec;
   const JobSetSpec& n = new_js.spec;
-  const internal::Json ospec = SpecJson(o), nspec = SpecJson(n);
+  const internal::Json ospec = internal::EncodeJobSetSpec(o), nspec = internal::EncodeJobSetSpec(n);
   for (std::string_view key : {"network", "successPolicy", "failurePolicy", "startupPolicy",
                                "volumeClaimPolicies"}) {
     if (Field(ospec, key) != Field(nspec, key)) {
@@ -563,23 +542,29 @@ std::vector<FieldError> ValidateUpdate(const JobSet& old_js, const JobSet& new_j
       }
     }
   }
-  // replicatedJobs, with pod-template scheduling directives masked while suspended.
-  std::vector<ReplicatedJob> masked = n.rjobs();
-  if (o.suspend.value_or(false) || n.suspend.value_or(false)) {
-    for (ReplicatedJob& rj : masked) {
+  // replicatedJobs, with pod-template scheduling directives masked while suspended. dependsOn is
+  // masked always: its changes are reported above, by the CEL rule.
+  JobSetSpec masked;
+  masked.replicated_jobs = n.replicated_jobs;
+  const bool suspended = o.suspend.value_or(false) || n.suspend.value_or(false);
+  if (masked.replicated_jobs) {
+    for (ReplicatedJob& rj : *masked.replicated_jobs) {
       for (const ReplicatedJob& orj : o.rjobs()) {
         if (orj.name != rj.name) continue;
-        PodTemplateSpec& t = rj.template_.spec.template_;
-        const PodTemplateSpec& ot = orj.template_.spec.template_;
-        t.metadata.labels = ot.metadata.labels;
-        t.metadata.annotations = ot.metadata.annotations;
-        t.spec.node_selector = ot.spec.node_selector;
-        t.spec.tolerations = ot.spec.tolerations;
-        t.spec.scheduling_gates = ot.spec.scheduling_gates;
+        rj.depends_on = orj.depends_on;
+        if (suspended) {
+          PodTemplateSpec& t = rj.template_.spec.template_;
+          const PodTemplateSpec& ot = orj.template_.spec.template_;
+          t.metadata.labels = ot.metadata.labels;
+          t.metadata.annotations = ot.metadata.annotations;
+          t.spec.node_selector = ot.spec.node_selector;
+          t.spec.tolerations = ot.spec.tolerations;
+          t.spec.scheduling_gates = ot.spec.scheduling_gates;
+        }
       }
     }
   }
-  if (EncodeRJobs(masked) != EncodeRJobs(o.rjobs())) {
+  if (Field(internal::EncodeJobSetSpec(masked), "replicatedJobs") != Field(ospec, "replicatedJobs")) {
     errs.push_back(Invalid("spec.replicatedJobs", Quote("array"), "field is immutable"));
   }
   if (o.managed_by != n.managed_by) {

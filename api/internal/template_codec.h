@@ -22,6 +22,9 @@ Json EncodePodSpecForScheduling(const PodSpec& spec);
 absl::Status DecodeJobSpec(Json obj, std::string_view path, JobSpec& out);
 Json EncodeJobSpec(const JobSpec& s);
 
+// A JobSet spec as JSON (the JobSet codec's own encoding; used to compare specs field by field).
+Json EncodeJobSetSpec(const JobSetSpec& spec);
+
 // Checks apiVersion and kind of a top-level object; erases them from `obj`.
 absl::Status TakeTypeMeta(Json& obj, std::string_view want_api_version, std::string_view want_kind);
 
