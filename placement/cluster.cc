@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "placement/string_key.h"
 
 namespace phalanx::placement {
@@ -186,22 +187,57 @@ void Cluster::Leave(NodeId n) {
 
 // ---------------------------------------------------------------------------------------- levels
 
+namespace {
+
+// Label keys hold no control characters, so '\n' joins chains unambiguously.
+std::string ChainKey(absl::Span<const std::string> chain) { return absl::StrJoin(chain, "\n"); }
+
+}  // namespace
+
 LevelId Cluster::EnsureLevel(std::string_view key) {
   auto it = level_index_.find(Key(key));
   if (it != level_index_.end()) return it->second;
-  const std::vector<std::string> keys = PathKeys(topology_, key);
-  LevelId parent = kNoLevel;
-  if (keys.size() > 1) parent = EnsureLevel(keys[keys.size() - 2]);
+  const LevelId id = EnsureChainLevel(PathKeys(topology_, key));
+  level_index_.emplace(std::string(key), id);
+  return id;
+}
+
+LevelId Cluster::EnsureChainLevel(absl::Span<const std::string> chain) {
+  if (chain.empty()) return kNoLevel;
+  const std::string chain_key = ChainKey(chain);
+  if (auto it = chain_index_.find(chain_key); it != chain_index_.end()) return it->second;
+  const LevelId parent = chain.size() > 1 ? EnsureChainLevel(chain.first(chain.size() - 1)) : kNoLevel;
   Level level;
-  level.key = std::string(key);
+  level.key = chain.back();
+  level.chain.assign(chain.begin(), chain.end());
   level.parent = parent;
-  for (const std::string& k : keys) level.path_keys.push_back(labels_.Intern(k));
+  for (const std::string& k : chain) level.path_keys.push_back(labels_.Intern(k));
   const auto id = static_cast<LevelId>(levels_.size());
   levels_.push_back(std::move(level));
-  level_index_.emplace(std::string(key), id);
+  chain_index_.emplace(chain_key, id);
+  // The level a key names, whoever created it first (a gang's chain may create its colocate level).
+  if (!level_index_.contains(Key(chain.back())) &&
+      PathKeys(topology_, chain.back()) == levels_[id].chain) {
+    level_index_.emplace(chain.back(), id);
+  }
   for (NodeId n = 0; n < nodes_.size(); ++n) {
     if (nodes_[n].live) JoinLevel(n, id);
   }
+  return id;
+}
+
+std::optional<LevelId> Cluster::FindChainLevel(absl::Span<const std::string> chain) const {
+  auto it = chain_index_.find(ChainKey(chain));
+  if (it == chain_index_.end()) return std::nullopt;
+  return it->second;
+}
+
+LevelId Cluster::EnsureGangLevel(std::string_view colocate_key, std::string_view exclusive_key) {
+  if (colocate_key.empty()) return EnsureLevel(exclusive_key);
+  const std::string pair = absl::StrCat(Key(colocate_key), "\n", Key(exclusive_key));
+  if (auto it = gang_level_index_.find(pair); it != gang_level_index_.end()) return it->second;
+  const LevelId id = EnsureChainLevel(GangPathKeys(topology_, colocate_key, exclusive_key));
+  gang_level_index_.emplace(pair, id);
   return id;
 }
 
@@ -216,6 +252,13 @@ std::optional<DomainId> Cluster::FindDomain(std::string_view key, std::string_vi
   if (!l.has_value()) return std::nullopt;
   auto it = levels_[*l].index.find(Key(path));
   if (it == levels_[*l].index.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<DomainId> Cluster::FindDomainAt(LevelId l, std::string_view path) const {
+  if (l >= levels_.size()) return std::nullopt;
+  auto it = levels_[l].index.find(Key(path));
+  if (it == levels_[l].index.end()) return std::nullopt;
   return it->second;
 }
 
@@ -234,6 +277,22 @@ absl::Span<const DomainId> Cluster::DomainsByPath(LevelId l) {
 std::string Cluster::DomainLabel(DomainId id) const {
   const Domain& d = domains_[id];
   return absl::StrCat(levels_[d.level].key, "=", d.path);
+}
+
+std::vector<std::pair<std::string, std::string>> Cluster::DomainLabels(DomainId id) const {
+  const Domain& d = domains_[id];
+  const std::vector<std::string>& chain = levels_[d.level].chain;
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(chain.size());
+  size_t start = 0;
+  for (size_t i = 0; i < chain.size(); ++i) {
+    // Label values hold no '/', so the path splits back into one value per key.
+    size_t end = i + 1 < chain.size() ? d.path.find('/', start) : d.path.size();
+    if (end == std::string::npos) end = d.path.size();
+    out.emplace_back(chain[i], start < d.path.size() ? d.path.substr(start, end - start) : "");
+    start = end + 1;
+  }
+  return out;
 }
 
 bool Cluster::Within(DomainId inner, DomainId outer) const {

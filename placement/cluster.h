@@ -66,17 +66,33 @@ class Cluster {
   void RemovePod(std::string_view uid);
 
   // --- topology ---
+  // Levels are identified by their chain of path keys (topology.h). A key names the level of
+  // PathKeys(topology(), key): its configured chain, or itself alone.
   // The level of `key`, indexing it (and its coarser chain keys) on first use.
   LevelId EnsureLevel(std::string_view key);
   std::optional<LevelId> FindLevel(std::string_view key) const;
+  // The level whose paths are the values of `chain` (coarse → fine, non-empty; the last key is the
+  // level's key), indexing it and every shorter prefix on first use (one O(nodes) pass each).
+  LevelId EnsureChainLevel(absl::Span<const std::string> chain);
+  std::optional<LevelId> FindChainLevel(absl::Span<const std::string> chain) const;
+  // The level an exclusive Job on `exclusive_key` uses in a gang colocated on `colocate_key` (empty:
+  // not colocated): EnsureChainLevel(GangPathKeys(topology(), colocate_key, exclusive_key)). This is
+  // what Reservations::Reserve and Adopt use, so a reserved Job's domain path is on this level.
+  LevelId EnsureGangLevel(std::string_view colocate_key, std::string_view exclusive_key);
   const Level& level(LevelId id) const { return levels_[id]; }
   size_t level_count() const { return levels_.size(); }
   const Domain& domain(DomainId id) const { return domains_[id]; }
+  // The domain of the level FindLevel(key) with this full path.
   std::optional<DomainId> FindDomain(std::string_view key, std::string_view path) const;
+  // The domain of `level` with this full path ("block-1/rack-1").
+  std::optional<DomainId> FindDomainAt(LevelId level, std::string_view path) const;
   // Domains of `level` ordered by path (ranks refreshed).
   absl::Span<const DomainId> DomainsByPath(LevelId level);
-  // "<key>=<path>".
+  // "<key>=<path>", the path holding every coarser value: "cloud.provider.com/topology-rack=block-1/rack-1".
   std::string DomainLabel(DomainId id) const;
+  // Every (label key, value) of the domain's full path, coarse → fine: what a nodeSelector naming
+  // exactly this domain needs ({{".../topology-block", "block-1"}, {".../topology-rack", "rack-1"}}).
+  std::vector<std::pair<std::string, std::string>> DomainLabels(DomainId id) const;
   // True if every node of `inner` lies in `outer` (cheap when `outer` is an ancestor in the chain).
   bool Within(DomainId inner, DomainId outer) const;
   const TopologyConfig& topology() const { return topology_; }
@@ -157,7 +173,9 @@ class Cluster {
   ResourceTable resources_;
   LabelPool labels_;
   std::vector<Level> levels_;
-  absl::flat_hash_map<std::string, LevelId> level_index_;
+  absl::flat_hash_map<std::string, LevelId> level_index_;  // key → level of PathKeys(key)
+  absl::flat_hash_map<std::string, LevelId> chain_index_;  // chain joined by '\n' → level
+  absl::flat_hash_map<std::string, LevelId> gang_level_index_;  // "colocate\nexclusive" → level
   std::vector<Domain> domains_;
   std::vector<NodeState> nodes_;
   std::vector<NodeId> free_slots_;

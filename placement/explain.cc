@@ -1,6 +1,7 @@
 #include "placement/explain.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace phalanx::placement {
 
@@ -40,7 +41,11 @@ std::string Explain(const Shortfall& s) {
       if (s.reserved > 0) absl::StrAppend(&out, ", ", ReservedBy(s));
       if (s.occupied > 0) absl::StrAppend(&out, ", ", s.occupied, " in use by other pods");
       if (s.too_small > 0) absl::StrAppend(&out, ", ", s.too_small, " too small or unhealthy");
-      if (s.total == 0) absl::StrAppend(&out, " (no node has label ", s.key, ")");
+      if (s.total == 0 && s.path_keys.size() > 1) {
+        absl::StrAppend(&out, " (no node has all of the labels ", absl::StrJoin(s.path_keys, ", "), ")");
+      } else if (s.total == 0) {
+        absl::StrAppend(&out, " (no node has label ", s.key, ")");
+      }
       return out;
     }
     case Shortfall::Kind::kColocate:

@@ -24,6 +24,9 @@ struct Shortfall {
   };
   Kind kind = Kind::kNone;
   std::string key;           // exclusive key of the shape that failed
+  // kExclusive: the keys whose values make up the paths of `key`'s domains (coarse → fine), when
+  // there are several (a configured chain, or the gang's colocate key above `key`); else empty.
+  std::vector<std::string> path_keys;
   int32_t needed = 0;        // domains (kExclusive/kColocate) or pods (kCapacity) needed
   int32_t pods_per_job = 0;  // pods of each Job of that shape
   int32_t other_jobs = 0;    // kExclusive: the gang's other exclusive Jobs on the same key

@@ -6,6 +6,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace phalanx::placement {
 
@@ -37,7 +38,7 @@ std::vector<Shape> MakeShapes(Cluster& c, const GangDemand& gang) {
     }
     Shape s;
     s.first = &j;
-    if (!j.exclusive_key.empty()) s.level = c.EnsureLevel(j.exclusive_key);
+    if (!j.exclusive_key.empty()) s.level = c.EnsureGangLevel(gang.colocate_key, j.exclusive_key);
     s.req = ToRequest(c.mutable_resources(), j.requests);
     s.jobs.push_back(i);
     shapes.push_back(std::move(s));
@@ -267,6 +268,15 @@ ReserveResult Reservations::Reserve(Cluster& cluster, const GangDemand& gang) {
       if (!keys.insert(j.key).second) {
         return fail(Invalid(absl::StrCat("job ", JobName(j), " listed twice")));
       }
+      if (!gang.colocate_key.empty() && !j.exclusive_key.empty() &&
+          gang.colocate_key != j.exclusive_key) {
+        const std::vector<std::string> coarser = PathKeys(cluster.topology(), gang.colocate_key);
+        if (std::find(coarser.begin(), coarser.end(), j.exclusive_key) != coarser.end()) {
+          return fail(Invalid(absl::StrCat("colocate key ", gang.colocate_key,
+                                           " is finer than the exclusive key ", j.exclusive_key,
+                                           " of job ", JobName(j))));
+        }
+      }
       auto other = jobs_.find(j.key);
       if (other != jobs_.end() && !(other->second.first == gang.id)) {
         return fail(Invalid(absl::StrCat("job ", JobName(j), " belongs to another gang")));
@@ -406,6 +416,7 @@ ReserveResult Reservations::Reserve(Cluster& cluster, const GangDemand& gang) {
   }
   sf.kind = Shortfall::Kind::kExclusive;
   sf.key = s.first->exclusive_key;
+  if (cluster.level(s.level).chain.size() > 1) sf.path_keys = cluster.level(s.level).chain;
   sf.needed = static_cast<int32_t>(s.jobs.size());
   for (const Shape& other : shapes) {
     if (&other != &s && other.level == s.level) sf.other_jobs += static_cast<int32_t>(other.jobs.size());
@@ -513,10 +524,12 @@ absl::Status Reservations::Adopt(Cluster& cluster, const GangDemand& gang,
     if (j->exclusive_key.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("job ", JobName(*j), " is not exclusive"));
     }
-    cluster.EnsureLevel(j->exclusive_key);
-    const std::optional<DomainId> d = cluster.FindDomain(j->exclusive_key, path);
+    const LevelId level = cluster.EnsureGangLevel(gang.colocate_key, j->exclusive_key);
+    const std::optional<DomainId> d = cluster.FindDomainAt(level, path);
     if (!d.has_value()) {
-      return absl::NotFoundError(absl::StrCat("no domain ", j->exclusive_key, "=", path));
+      return absl::NotFoundError(
+          absl::StrCat("no domain ", j->exclusive_key, "=", path, " (a path over ",
+                       absl::StrJoin(cluster.level(level).chain, ", "), ")"));
     }
     if (cluster.domain(*d).owner != kNoOwner || cluster.domain(*d).claimed_nodes > 0 ||
         !used.insert(*d).second) {

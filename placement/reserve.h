@@ -8,7 +8,11 @@
 // domains in partly used coarser domains first (whole coarser domains stay free), then the smallest
 // domain, then the lowest path, so equal inputs give equal answers. Non-exclusive Jobs of the gang
 // are checked to fit outside reserved domains but hold nothing. With a colocate key, all Jobs lie in
-// one domain of that key (partly used and smallest first).
+// one domain of that key (partly used and smallest first), and each exclusive Job's domains are those
+// of the gang's chain, Cluster::EnsureGangLevel(colocate, exclusive): the colocate key and the
+// exclusive key form a chain by themselves (paths "block-1/rack-1") even when no configured chain
+// links them, so finer values that repeat under different coarser domains are never merged. A
+// colocate key finer than an exclusive key in a configured chain makes the gang invalid.
 // Reservations are keyed by JobKey (JobSet UID + ReplicatedJob + index), not by restart attempt, so
 // a restarted Job keeps its domain. Calling Reserve again for a reserved gang re-checks it: a Job
 // whose domain can no longer hold it (nodes NotReady, cordoned, tainted, removed or relabelled) and
@@ -69,8 +73,10 @@ class Reservations {
   void Release(Cluster& cluster, const GangId& gang);
 
   // Rebuilds a reservation recorded elsewhere (after an extender restart): `domains` gives, per
-  // exclusive Job, the path of its domain on the Job's exclusive key. Fails (and records nothing)
-  // if a domain is unknown or held by another reservation.
+  // exclusive Job, the full path of its domain on the gang's chain for the Job's exclusive key —
+  // exactly `cluster.domain(slot.domain).path` of the reservation Reserve made ("block-1/rack-1" for a
+  // gang colocated on block and exclusive on rack; a bare "rack-1" names no domain there). Fails (and
+  // records nothing) if a domain is unknown or held by another reservation.
   absl::Status Adopt(Cluster& cluster, const GangDemand& gang,
                      absl::Span<const std::pair<JobKey, std::string>> domains);
 

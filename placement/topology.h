@@ -5,6 +5,12 @@
 // chained key is then identified by its full path of values ("b1/sb2"), so the same sub-block value
 // under two blocks is two domains. A node lacking the key, or any coarser key of its chain, is in no
 // domain of that level. A key in no chain is a level of its own (path = its value).
+// A gang forms a chain by itself: an exclusive Job of a gang colocated on a coarser key uses the level
+// GangPathKeys(config, colocate, exclusive), whose paths start with the colocate key's values
+// ("block-1/rack-1") even when no configured chain links the two keys. Levels are therefore identified
+// by their whole list of path keys, not by the finest key alone: the same key may be a level of its own
+// (a gang without colocation) and, separately, a level under a colocate parent. Their domains overlap,
+// and a reservation at either level claims the nodes for both (claims are per node).
 // Domains are never deleted (an emptied domain stays, with no nodes), so ids are stable for the life
 // of the Cluster; their aggregates (healthy nodes, capacity, usage, pods, claims) are kept current by
 // Cluster on every event.
@@ -42,6 +48,17 @@ struct TopologyConfig {
 // ending at `key`, or just {key}.
 std::vector<std::string> PathKeys(const TopologyConfig& config, std::string_view key);
 
+// The path keys of the level an exclusive Job on `exclusive_key` uses in a gang colocated on
+// `colocate_key` (empty: not colocated):
+// - PathKeys(exclusive_key) when `colocate_key` is empty, equal to `exclusive_key`, or already one of
+//   those keys (a configured chain covers the pair);
+// - otherwise PathKeys(colocate_key) followed by the keys of PathKeys(exclusive_key) not in it, so the
+//   exclusive level gets the colocate level as parent: {block, rack} → paths "block-1/rack-1".
+// A colocate key finer than the exclusive key (exclusive_key in PathKeys(colocate_key)) is rejected by
+// Reservations::Reserve as an invalid gang; here it yields PathKeys(exclusive_key).
+std::vector<std::string> GangPathKeys(const TopologyConfig& config, std::string_view colocate_key,
+                                      std::string_view exclusive_key);
+
 struct Domain {
   LevelId level = kNoLevel;
   DomainId parent = kNoDomain;  // domain of the next coarser key in the chain, if any
@@ -57,9 +74,10 @@ struct Domain {
 };
 
 struct Level {
-  std::string key;
-  std::vector<LabelId> path_keys;  // interned PathKeys(key)
-  LevelId parent = kNoLevel;
+  std::string key;                     // the finest key: chain.back()
+  std::vector<std::string> chain;      // the keys whose values make up a path, coarse → fine
+  std::vector<LabelId> path_keys;      // interned `chain`
+  LevelId parent = kNoLevel;           // the level of chain minus its last key
   std::vector<DomainId> domains;   // creation order
   std::vector<DomainId> by_path;   // sorted by path; rebuilt when domains were added
   bool by_path_dirty = false;

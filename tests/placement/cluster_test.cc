@@ -201,5 +201,52 @@ TEST(PlacementClusterTest, RandomEventsKeepAggregatesExact) {
   EXPECT_EQ(c.pod_count(), pod_node.size());
 }
 
+TEST(PlacementClusterTest, GangPathKeysPutTheColocateKeyAboveTheExclusiveKey) {
+  const TopologyConfig none;
+  EXPECT_EQ(GangPathKeys(none, "", "rack"), std::vector<std::string>({"rack"}));
+  EXPECT_EQ(GangPathKeys(none, "block", "rack"), std::vector<std::string>({"block", "rack"}));
+  EXPECT_EQ(GangPathKeys(none, "rack", "rack"), std::vector<std::string>({"rack"}));
+  const TopologyConfig gke = Gke();
+  // A configured chain that covers the pair is used as it is.
+  EXPECT_EQ(GangPathKeys(gke, kBlock, testing::kHost),
+            std::vector<std::string>({kBlock, kSubblock, testing::kHost}));
+  // A colocate key finer than the exclusive key adds nothing (Reserve rejects the gang).
+  EXPECT_EQ(GangPathKeys(gke, kSubblock, kBlock), std::vector<std::string>({kBlock}));
+  // Configured coarser keys of both sides are kept, colocate side first.
+  const TopologyConfig two{{{"zone", "rack"}, {"region", "block"}}};
+  EXPECT_EQ(GangPathKeys(two, "block", "rack"),
+            std::vector<std::string>({"region", "block", "zone", "rack"}));
+}
+
+TEST(PlacementClusterTest, OneKeyIsALevelAloneAndAnotherUnderAColocateParent) {
+  Cluster c;
+  for (int b = 1; b <= 2; ++b) {
+    c.UpsertNode(NodeBuilder(absl::StrCat("n", b)).Label("block", absl::StrCat("block-", b)).Label("rack", "rack-1"));
+  }
+  const LevelId alone = c.EnsureLevel("rack");
+  const LevelId under = c.EnsureGangLevel("block", "rack");
+  EXPECT_NE(alone, under);
+  EXPECT_EQ(c.EnsureGangLevel("", "rack"), alone);
+  EXPECT_EQ(c.EnsureGangLevel("block", "rack"), under);
+  EXPECT_EQ(c.level(under).chain, std::vector<std::string>({"block", "rack"}));
+  EXPECT_EQ(c.level(under).parent, *c.FindLevel("block"));
+  EXPECT_EQ(c.FindChainLevel(std::vector<std::string>{"block", "rack"}), under);
+  EXPECT_EQ(c.FindChainLevel(std::vector<std::string>{"rack", "block"}), std::nullopt);
+  // By value alone rack-1 is one domain of two nodes; under block it is two.
+  EXPECT_EQ(c.domain(*c.FindDomainAt(alone, "rack-1")).nodes.size(), 2u);
+  const DomainId d = *c.FindDomainAt(under, "block-2/rack-1");
+  EXPECT_EQ(c.domain(d).nodes.size(), 1u);
+  EXPECT_FALSE(c.FindDomainAt(under, "rack-1").has_value());
+  EXPECT_EQ(c.DomainLabel(d), "rack=block-2/rack-1");
+  EXPECT_EQ(c.DomainLabels(d),
+            (std::vector<std::pair<std::string, std::string>>{{"block", "block-2"}, {"rack", "rack-1"}}));
+  EXPECT_TRUE(c.Within(d, *c.FindDomain("block", "block-2")));
+  // Nodes added later join both levels.
+  c.UpsertNode(NodeBuilder("n3").Label("block", "block-2").Label("rack", "rack-1"));
+  EXPECT_EQ(c.domain(d).nodes.size(), 2u);
+  EXPECT_EQ(c.domain(*c.FindDomainAt(alone, "rack-1")).nodes.size(), 3u);
+  testing::ExpectConsistent(c);
+}
+
 }  // namespace
 }  // namespace phalanx::placement

@@ -259,5 +259,174 @@ TEST(PlacementReserveTest, NonExclusiveJobsMustFitOutsideReservedDomains) {
   EXPECT_EQ(no.reason, "gang needs 1 pods of 5000 cpu outside reserved domains; 0 fit");
 }
 
+// Kueue-style labels: rack values repeat in every block, and no configured chain says rack lies
+// under block. A gang colocated on block and exclusive on rack forms that chain by itself: its racks
+// are "block/rack" paths, so a gang that fits one block is placed there (it used to wait with
+// "best ...=block-1 has 0 free", because rack-1 alone spanned both blocks).
+constexpr char kKueueBlock[] = "cloud.provider.com/topology-block";
+constexpr char kKueueRack[] = "cloud.provider.com/topology-rack";
+
+void AddRepeatedRacks(Cluster& c, int blocks, int racks, int nodes) {
+  for (int b = 1; b <= blocks; ++b) {
+    for (int k = 1; k <= racks; ++k) {
+      for (int i = 0; i < nodes; ++i) {
+        c.UpsertNode(NodeBuilder(absl::StrCat("b", b, "-r", k, "-", i))
+                         .Label(kKueueBlock, absl::StrCat("block-", b))
+                         .Label(kKueueRack, absl::StrCat("rack-", k))
+                         .Alloc(kTpu, 4));
+      }
+    }
+  }
+}
+
+GangDemand RackGang(const std::string& uid, int jobs, int pods) {
+  GangDemand g = Gang(uid, kKueueRack, jobs, pods, {{kTpu, 4}});
+  g.colocate_key = kKueueBlock;
+  return g;
+}
+
+TEST(PlacementReserveTest, ColocateAndExclusiveKeysFormAChainWhenRackNamesRepeat) {
+  Cluster c;  // no configured chain
+  AddRepeatedRacks(c, 2, 2, 2);
+  Reservations r;
+  const ReserveResult a = r.Reserve(c, RackGang("a", 2, 2));
+  ASSERT_TRUE(a.placed()) << a.reason;
+  EXPECT_THAT(Domains(c, *a.reservation),
+              ElementsAre("cloud.provider.com/topology-rack=block-1/rack-1",
+                          "cloud.provider.com/topology-rack=block-1/rack-2"));
+  EXPECT_EQ(c.DomainLabel(a.reservation->colocate), "cloud.provider.com/topology-block=block-1");
+  // Each Job holds exactly its rack's two nodes, not the namesake rack of block-2.
+  for (const JobSlot& s : a.reservation->jobs) {
+    EXPECT_EQ(c.domain(s.domain).nodes.size(), 2u);
+    EXPECT_TRUE(c.Within(s.domain, a.reservation->colocate));
+  }
+  // The second gang gets the other block, still by full path.
+  const ReserveResult b = r.Reserve(c, RackGang("b", 2, 2));
+  ASSERT_TRUE(b.placed()) << b.reason;
+  EXPECT_THAT(Domains(c, *b.reservation),
+              ElementsAre("cloud.provider.com/topology-rack=block-2/rack-1",
+                          "cloud.provider.com/topology-rack=block-2/rack-2"));
+  // A third waits, and the explanation names full paths.
+  const ReserveResult no = r.Reserve(c, RackGang("c", 1, 2));
+  ASSERT_FALSE(no.placed());
+  EXPECT_THAT(no.reason, HasSubstr("0 free, 4 reserved"));
+  testing::ExpectConsistent(c);
+}
+
+TEST(PlacementReserveTest, BusyRackSendsTheColocatedGangToTheBlockWhereItFits) {
+  Cluster c;
+  AddRepeatedRacks(c, 2, 2, 2);
+  BoundPod p;
+  p.uid = "other";
+  p.node_name = "b1-r1-0";
+  p.requests = {{kTpu, 1}};
+  c.UpsertPod(p);
+  Reservations r;
+  const ReserveResult a = r.Reserve(c, RackGang("a", 2, 2));
+  ASSERT_TRUE(a.placed()) << a.reason;
+  EXPECT_THAT(Domains(c, *a.reservation),
+              ElementsAre("cloud.provider.com/topology-rack=block-2/rack-1",
+                          "cloud.provider.com/topology-rack=block-2/rack-2"));
+  // One Job fits beside the busy rack, in the partly used block.
+  const ReserveResult b = r.Reserve(c, RackGang("b", 1, 2));
+  ASSERT_TRUE(b.placed()) << b.reason;
+  EXPECT_THAT(Domains(c, *b.reservation),
+              ElementsAre("cloud.provider.com/topology-rack=block-1/rack-2"));
+  // Nothing is left for another Job.
+  const ReserveResult no = r.Reserve(c, RackGang("c", 1, 1));
+  ASSERT_FALSE(no.placed());
+  EXPECT_THAT(no.reason, HasSubstr("0 free"));
+  testing::ExpectConsistent(c);
+}
+
+TEST(PlacementReserveTest, ColocatedBestBlockIsExplainedByFullPath) {
+  Cluster c;
+  AddRepeatedRacks(c, 2, 2, 2);
+  BoundPod p;
+  p.uid = "other";
+  p.node_name = "b2-r2-0";
+  p.requests = {{kTpu, 1}};
+  c.UpsertPod(p);
+  Reservations r;
+  // Three racks are free in all (enough without colocation), two of them in block-1.
+  const ReserveResult no = r.Reserve(c, RackGang("c", 3, 2));
+  ASSERT_FALSE(no.placed());
+  EXPECT_THAT(no.reason, HasSubstr("within one cloud.provider.com/topology-block; best "
+                                   "cloud.provider.com/topology-block=block-1 has 2 free"));
+}
+
+TEST(PlacementReserveTest, AdoptTakesTheFullPathOnTheGangsChain) {
+  Cluster c;
+  AddRepeatedRacks(c, 2, 2, 2);
+  Reservations r;
+  const GangDemand g = RackGang("g", 2, 2);
+  EXPECT_THAT(r.Adopt(c, g, {{g.jobs[0].key, "rack-1"}}),  // a bare value names no domain
+              phalanx::testing::StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK(r.Adopt(c, g, {{g.jobs[0].key, "block-2/rack-1"}, {g.jobs[1].key, "block-2/rack-2"}}));
+  const Reservation* res = r.Find(g.id);
+  ASSERT_NE(res, nullptr);
+  EXPECT_THAT(Domains(c, *res), ElementsAre("cloud.provider.com/topology-rack=block-2/rack-1",
+                                            "cloud.provider.com/topology-rack=block-2/rack-2"));
+  EXPECT_EQ(c.DomainLabel(res->colocate), "cloud.provider.com/topology-block=block-2");
+  // What Reserve recorded round-trips through Adopt: the domain's path.
+  const ReserveResult h = r.Reserve(c, RackGang("h", 1, 2));
+  ASSERT_TRUE(h.placed()) << h.reason;
+  const std::string path = c.domain(h.reservation->jobs[0].domain).path;
+  EXPECT_EQ(path, "block-1/rack-1");
+  r.Release(c, h.reservation->gang);
+  const GangDemand h2 = RackGang("h", 1, 2);
+  ASSERT_OK(r.Adopt(c, h2, {{h2.jobs[0].key, path}}));
+  EXPECT_THAT(Domains(c, *r.Find(h2.id)), ElementsAre("cloud.provider.com/topology-rack=block-1/rack-1"));
+  testing::ExpectConsistent(c);
+}
+
+TEST(PlacementReserveTest, AKeyAloneAndUnderAColocateParentShareNoNodes) {
+  Cluster c;
+  AddRepeatedRacks(c, 2, 2, 2);
+  Reservations r;
+  // Without colocation the rack key is a level of its own: rack-1 by value spans both blocks.
+  const ReserveResult alone = r.Reserve(c, Gang("alone", kKueueRack, 1, 4, {{kTpu, 4}}));
+  ASSERT_TRUE(alone.placed()) << alone.reason;
+  EXPECT_THAT(Domains(c, *alone.reservation), ElementsAre("cloud.provider.com/topology-rack=rack-1"));
+  // Its nodes are claimed for the colocated level too: only the rack-2 racks are left.
+  const ReserveResult a = r.Reserve(c, RackGang("a", 1, 2));
+  ASSERT_TRUE(a.placed()) << a.reason;
+  EXPECT_THAT(Domains(c, *a.reservation), ElementsAre("cloud.provider.com/topology-rack=block-1/rack-2"));
+  const ReserveResult two = r.Reserve(c, RackGang("two", 2, 2));
+  ASSERT_FALSE(two.placed());
+  EXPECT_THAT(two.reason, HasSubstr("1 free, 3 reserved"));
+  // And the other way round: a colocated reservation makes the bare rack-2 domain reserved.
+  EXPECT_FALSE(r.Reserve(c, Gang("bare", kKueueRack, 1, 1, {{kTpu, 4}})).placed());
+  r.Release(c, alone.reservation->gang);
+  const ReserveResult bare = r.Reserve(c, Gang("bare", kKueueRack, 1, 1, {{kTpu, 4}}));
+  ASSERT_TRUE(bare.placed()) << bare.reason;
+  EXPECT_THAT(Domains(c, *bare.reservation), ElementsAre("cloud.provider.com/topology-rack=rack-1"));
+  testing::ExpectConsistent(c);
+}
+
+TEST(PlacementReserveTest, ColocateKeyFinerThanTheExclusiveKeyIsInvalid) {
+  Cluster c(TopologyConfig{{{kKueueBlock, kKueueRack}}});
+  AddRepeatedRacks(c, 1, 2, 1);
+  Reservations r;
+  GangDemand g = Gang("g", kKueueBlock, 1, 1, {{kTpu, 4}});
+  g.colocate_key = kKueueRack;
+  const ReserveResult res = r.Reserve(c, g);
+  EXPECT_EQ(res.shortfall.kind, Shortfall::Kind::kInvalid);
+  EXPECT_THAT(res.reason, HasSubstr("colocate key cloud.provider.com/topology-rack is finer than the "
+                                    "exclusive key cloud.provider.com/topology-block"));
+}
+
+TEST(PlacementReserveTest, NodesWithoutTheColocateKeyAreInNoRackOfTheChain) {
+  Cluster c;
+  for (int i = 0; i < 2; ++i) {
+    c.UpsertNode(NodeBuilder(absl::StrCat("loose-", i)).Label(kKueueRack, "rack-1").Alloc(kTpu, 4));
+  }
+  Reservations r;
+  const ReserveResult res = r.Reserve(c, RackGang("g", 1, 2));
+  ASSERT_FALSE(res.placed());
+  EXPECT_THAT(res.reason, HasSubstr("(no node has all of the labels cloud.provider.com/topology-block, "
+                                    "cloud.provider.com/topology-rack)"));
+}
+
 }  // namespace
 }  // namespace phalanx::placement
