@@ -22,6 +22,7 @@
 #include "kube/internal/object_json.h"
 #include "kube/internal/patch.h"
 #include "kube/memory_watch.h"
+#include "kube/pod_update_validation.h"
 #include "kube/selector.h"
 
 namespace phalanx::kube {
@@ -197,6 +198,9 @@ absl::Status Invalid(const Resource& r, absl::string_view name, absl::string_vie
 }
 
 absl::Status BadRequest(absl::string_view message) { return ApiError(400, "BadRequest", message); }
+
+// Writes of a Pod's main resource go through kube/pod_update_validation.h.
+bool IsPodMain(const Resource& r) { return r.group.empty() && r.plural == "pods" && r.subresource.empty(); }
 
 }  // namespace
 
@@ -597,6 +601,11 @@ struct MemoryCluster::State {
     next["kind"] = old.contains("kind") ? old["kind"] : Json(std::string(r.kind));
     next["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"];
     if (absl::Status s = Admit(r, AdmissionOperation::kUpdate, &next, &old); !s.ok()) return s;
+    if (IsPodMain(r) && Field(next, {"spec"}) != nullptr && Field(old, {"spec"}) != nullptr &&
+        *Field(next, {"spec"}) != *Field(old, {"spec"})) {
+      std::vector<PodFieldError> errs = ValidatePodUpdate(internal::Dump(old), internal::Dump(next));
+      if (!errs.empty()) return PodInvalidError(name, errs);
+    }
     if (next == old) return ToObject(old);  // no-op: no new resourceVersion, no event
     JsonPtr written = Write(*key, std::move(next));
     if (written == nullptr) {
@@ -663,6 +672,12 @@ struct MemoryCluster::State {
     if (absl::Status s = Admit(r, AdmissionOperation::kCreate, &body, nullptr); !s.ok()) {
       --rv;  // nothing was written
       return s;
+    }
+    if (IsPodMain(r) && Field(body, {"spec", "affinity"}) != nullptr) {
+      if (std::vector<PodFieldError> errs = ValidatePodCreate(internal::Dump(body)); !errs.empty()) {
+        --rv;
+        return PodInvalidError(name, errs);
+      }
     }
     Store(key, body, WatchEventType::kAdded);
     return ToObject(*Lookup(key));
