@@ -21,8 +21,12 @@ constexpr char kUsageText[] =
     "  validate -f FILE [--old FILE]                   create (or, with --old, update) validation\n"
     "  expand   -f FILE [--restarts N] [-o json|yaml]  the child Jobs and Service, as a v1 List\n"
     "  plan     --cluster FILE -f FILE [-f FILE...] [-o json]\n"
+    "           [--topology KEY1,KEY2,...]... [--topology-file FILE]\n"
     "                                                  reserve domains for the JobSets' gangs, in order,\n"
-    "                                                  on a cluster (a v1 List of Nodes and Pods)\n"
+    "                                                  on a cluster (a v1 List of Nodes and Pods, and\n"
+    "                                                  any Kueue Topology objects); each --topology is\n"
+    "                                                  one chain of node label keys, coarse to fine;\n"
+    "                                                  --topology-file holds chains: [[KEY1, KEY2], ...]\n"
     "\n"
     "FILE is YAML or JSON; '-' reads standard input.\n"
     "exit codes: 0 ok, 1 invalid input (one error per line on stderr), 2 usage error\n";

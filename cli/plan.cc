@@ -4,6 +4,8 @@
 #include <iostream>
 #include <iterator>
 #include <ostream>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "api/defaulting.h"
@@ -19,12 +21,14 @@
 #include "placement/gang.h"
 #include "placement/reserve.h"
 #include "scheduler-extender/to_placement.h"
+#include "scheduler-extender/topology_config.h"
 
 namespace phalanx::cli {
 namespace {
 
 struct Placed {
   std::string job, domain;
+  std::vector<std::pair<std::string, std::string>> labels;  // the domain's full path, coarse → fine
 };
 struct Waiting {
   std::string gang, reason;
@@ -39,12 +43,34 @@ std::string GangName(const placement::JobSetDemand& js, const placement::GangDem
   return absl::StrCat(js.namespace_name, "/", js.name, "-", g.id.replicated_job, "-", g.id.job_index);
 }
 
+// Kueue Topology objects (any kueue.x-k8s.io version; the parser rejects the unsupported ones) of a
+// v1 List, as JSON text each.
+std::vector<std::string> KueueTopologies(const std::string& list_json) {
+  const nlohmann::json doc = nlohmann::json::parse(list_json, nullptr, /*allow_exceptions=*/false);
+  std::vector<std::string> out;
+  if (!doc.is_object()) return out;
+  const auto items = doc.find("items");
+  if (items == doc.end() || !items->is_array()) return out;
+  for (const nlohmann::json& item : *items) {
+    if (!item.is_object()) continue;
+    const auto kind = item.find("kind");
+    const auto api_version = item.find("apiVersion");
+    if (kind == item.end() || !kind->is_string() || *kind != "Topology") continue;
+    if (api_version == item.end() || !api_version->is_string() ||
+        api_version->get<std::string>().rfind("kueue.x-k8s.io/", 0) != 0) {
+      continue;
+    }
+    out.push_back(item.dump());
+  }
+  return out;
+}
+
 }  // namespace
 
 int RunPlan(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
             std::ostream& err) {
   FlagSpec spec;
-  spec.with_value = {"-f", "--filename", "--cluster", "-o", "--output"};
+  spec.with_value = {"-f", "--filename", "--cluster", "-o", "--output", "--topology", "--topology-file"};
   spec.switches = {"-h", "--help"};
   spec.aliases = {{"-f", "--filename"}, {"-o", "--output"}, {"-h", "--help"}};
   auto flags = ParseFlags(args, spec);
@@ -54,6 +80,9 @@ int RunPlan(const std::vector<std::string>& args, std::istream& in, std::ostream
   }
   if (!flags->Has("--cluster")) return UsageError(err, "--cluster FILE is required");
   if (!flags->Has("--filename")) return UsageError(err, "-f JOBSET is required (repeat for several)");
+  if (flags->Has("--topology-file") && flags->values["--topology-file"].size() > 1) {
+    return UsageError(err, "--topology-file may be given once");
+  }
   std::string format = flags->Last("--output", "text");
   if (format != "text" && format != "json") {
     return UsageError(err, absl::StrCat("-o must be json (or omitted for text), got \"", format, "\""));
@@ -66,7 +95,21 @@ int RunPlan(const std::vector<std::string>& args, std::istream& in, std::ostream
   if (!cluster_json.ok()) return Fail(err, cluster_json.status(), flags->Last("--cluster"));
   auto state = api::DecodeClusterState(*cluster_json);
   if (!state.ok()) return Fail(err, state.status(), flags->Last("--cluster"));
-  placement::Cluster cluster;
+
+  // Topology chains: flags, file, then the List's Kueue Topology objects.
+  extender::TopologySources topology_sources;
+  if (flags->Has("--topology")) topology_sources.flags = flags->values["--topology"];
+  if (flags->Has("--topology-file")) {
+    topology_sources.file = flags->Last("--topology-file");
+    auto text = ReadInput(topology_sources.file, in);
+    if (!text.ok()) return Fail(err, text.status());
+    topology_sources.file_text = std::move(*text);
+  }
+  topology_sources.kueue_topologies = KueueTopologies(*cluster_json);
+  auto topology = extender::BuildTopology(topology_sources);
+  if (!topology.ok()) return Fail(err, topology.status());
+
+  placement::Cluster cluster(std::move(*topology));
   for (const api::NodeInfo& n : state->nodes) cluster.UpsertNode(extender::ToNode(n));
   for (const api::PodInfo& p : state->pods) {
     if (auto bound = extender::ToBoundPod(p)) cluster.UpsertPod(*bound);
@@ -94,14 +137,18 @@ int RunPlan(const std::vector<std::string>& args, std::istream& in, std::ostream
       }
       for (const placement::JobSlot& slot : r.reservation->jobs) {
         if (slot.domain == placement::kNoDomain) continue;  // non-exclusive: holds nothing
-        placed.push_back({slot.name, cluster.DomainLabel(slot.domain)});
+        placed.push_back({slot.name, cluster.DomainLabel(slot.domain), cluster.DomainLabels(slot.domain)});
       }
     }
   }
 
   if (format == "json") {
     nlohmann::json j = {{"reservations", nlohmann::json::array()}, {"unplaced", nlohmann::json::array()}};
-    for (const Placed& p : placed) j["reservations"].push_back({{"job", p.job}, {"domain", p.domain}});
+    for (const Placed& p : placed) {
+      nlohmann::json labels = nlohmann::json::object();
+      for (const auto& [key, value] : p.labels) labels[key] = value;
+      j["reservations"].push_back({{"job", p.job}, {"domain", p.domain}, {"labels", labels}});
+    }
     for (const Waiting& w : waiting) j["unplaced"].push_back({{"gang", w.gang}, {"reason", w.reason}});
     out << j.dump(2) << "\n";
   } else {

@@ -1,7 +1,9 @@
 #include "cli/plan.h"
 
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <string>
 
 #include "cli/commands.h"
 #include "gmock/gmock.h"
@@ -90,6 +92,138 @@ TEST(PlanTest, Errors) {
                        "  annotations: {phalanx.dev/gang-policy: Everything}\n");
   EXPECT_EQ(bad_js.code, kExitInvalid);
   EXPECT_THAT(bad_js.err, HasSubstr("is not one of Job, ReplicatedJob, JobSet"));
+}
+
+// Rack names repeat in every block and no chain is configured: the JobSet's colocate key (block)
+// and exclusive key (rack) form a chain by themselves, so its Jobs land on two racks of one block,
+// printed by full path. block-2 runs a pod on one rack, so block-1 is the only block with two free.
+TEST(PlanTest, RepeatedRackNamesArePlacedAndPrintedByFullPath) {
+  Result r = Plan({"--cluster", Example("cluster-racks.yaml"), "-f", Example("jobset-racks.yaml"), "-o", "json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  Json j = Json::parse(r.out);
+  EXPECT_TRUE(j["unplaced"].empty()) << r.out;
+  ASSERT_EQ(j["reservations"].size(), 2u) << r.out;
+  EXPECT_EQ(j["reservations"][0]["job"], "rack-train-workers-0");
+  EXPECT_EQ(j["reservations"][0]["domain"], "cloud.provider.com/topology-rack=block-1/rack-1");
+  EXPECT_EQ(j["reservations"][1]["domain"], "cloud.provider.com/topology-rack=block-1/rack-2");
+  // Every label of the full path, as a nodeSelector would carry it.
+  EXPECT_EQ(j["reservations"][1]["labels"],
+            Json({{"cloud.provider.com/topology-block", "block-1"}, {"cloud.provider.com/topology-rack", "rack-2"}}));
+  Result text = Plan({"--cluster", Example("cluster-racks.yaml"), "-f", Example("jobset-racks.yaml")});
+  ASSERT_EQ(text.code, kExitOk) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("rack-train-workers-1\tcloud.provider.com/topology-rack=block-1/rack-2\n"));
+}
+
+constexpr char kRackBlock[] = "cloud.provider.com/topology-block";
+constexpr char kRackRack[] = "cloud.provider.com/topology-rack";
+
+std::string ReadText(const std::string& path) {
+  std::ifstream src(path);
+  std::stringstream ss;
+  ss << src.rdbuf();
+  return ss.str();
+}
+
+std::string WriteTemp(const std::string& name, const std::string& text) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+// jobset-racks.yaml without the colocate annotation: each Job exclusive on the rack key alone.
+std::string WriteRackOnlyJobSet() {
+  std::string text = ReadText(Example("jobset-racks.yaml"));
+  const std::string line = "    phalanx.dev/colocate-topology: cloud.provider.com/topology-block\n";
+  text.erase(text.find(line), line.size());
+  return WriteTemp("rack-only.yaml", text);
+}
+
+std::set<std::string> DomainsOf(const Json& j) {
+  std::set<std::string> out;
+  for (const auto& res : j["reservations"]) out.insert(res["domain"].get<std::string>());
+  return out;
+}
+
+// Without a chain, the rack key alone is a level of its own: rack-1 is one domain spanning both blocks
+// and rack-2 is busy, so two Jobs wait. A configured chain (flag, file or Kueue Topology) splits racks
+// by block, and the same JobSet gets two whole racks, printed by full path.
+TEST(PlanTest, TopologyChainsFromFlagsFileAndKueueObjects) {
+  const std::string js = WriteRackOnlyJobSet();
+  Result alone = Plan({"--cluster", Example("cluster-racks.yaml"), "-f", js, "-o", "json"});
+  ASSERT_EQ(alone.code, kExitOk) << alone.err;
+  ASSERT_EQ(Json::parse(alone.out)["unplaced"].size(), 1u) << alone.out;
+
+  const std::set<std::string> want = {"cloud.provider.com/topology-rack=block-1/rack-1",
+                                      "cloud.provider.com/topology-rack=block-2/rack-1"};
+  Result flag = Plan({"--cluster", Example("cluster-racks.yaml"), "-f", js, "-o", "json", "--topology",
+                      std::string(kRackBlock) + "," + kRackRack});
+  ASSERT_EQ(flag.code, kExitOk) << flag.err;
+  EXPECT_TRUE(Json::parse(flag.out)["unplaced"].empty()) << flag.out;
+  EXPECT_EQ(DomainsOf(Json::parse(flag.out)), want);
+
+  const std::string file = WriteTemp("chains.yaml", std::string("chains:\n- [") + kRackBlock + ", " + kRackRack + "]\n");
+  Result from_file = Plan({"--cluster", Example("cluster-racks.yaml"), "-f", js, "-o", "json", "--topology-file", file});
+  ASSERT_EQ(from_file.code, kExitOk) << from_file.err;
+  EXPECT_EQ(DomainsOf(Json::parse(from_file.out)), want);
+
+  const std::string kueue_cluster = WriteTemp(
+      "cluster-racks-kueue.yaml", ReadText(Example("cluster-racks.yaml")) +
+                                      "- apiVersion: kueue.x-k8s.io/v1beta2\n"
+                                      "  kind: Topology\n"
+                                      "  metadata:\n"
+                                      "    name: racks\n"
+                                      "  spec:\n"
+                                      "    levels:\n"
+                                      "    - nodeLabel: cloud.provider.com/topology-block\n"
+                                      "    - nodeLabel: cloud.provider.com/topology-rack\n"
+                                      "    - nodeLabel: kubernetes.io/hostname\n");
+  Result kueue = Plan({"--cluster", kueue_cluster, "-f", js, "-o", "json"});
+  ASSERT_EQ(kueue.code, kExitOk) << kueue.err;
+  EXPECT_EQ(DomainsOf(Json::parse(kueue.out)), want);
+  // The colocated JobSet reads the same racks whether or not a chain is configured.
+  Result colocated = Plan({"--cluster", kueue_cluster, "-f", Example("jobset-racks.yaml"), "-o", "json"});
+  ASSERT_EQ(colocated.code, kExitOk) << colocated.err;
+  EXPECT_EQ(DomainsOf(Json::parse(colocated.out)),
+            std::set<std::string>({"cloud.provider.com/topology-rack=block-1/rack-1",
+                                   "cloud.provider.com/topology-rack=block-1/rack-2"}));
+}
+
+TEST(PlanTest, BadTopologyChainsAreInvalidInputNamingTheSource) {
+  const std::string cluster = Example("cluster-racks.yaml");
+  const std::string js = Example("jobset-racks.yaml");
+  Result empty_key = Plan({"--cluster", cluster, "-f", js, "--topology", "block,,rack"});
+  EXPECT_EQ(empty_key.code, kExitInvalid);
+  EXPECT_THAT(empty_key.err, HasSubstr("--topology=\"block,,rack\": empty key at position 2"));
+
+  Result conflict = Plan({"--cluster", cluster, "-f", js, "--topology", "zone,cloud.provider.com/topology-rack",
+                          "--topology", std::string(kRackBlock) + "," + kRackRack});
+  EXPECT_EQ(conflict.code, kExitInvalid);
+  EXPECT_THAT(conflict.err, HasSubstr("topology chains conflict: key cloud.provider.com/topology-rack"));
+
+  const std::string bad_file = WriteTemp("bad-chains.yaml", "chains: [[a, b]]\nextra: 1\n");
+  Result file = Plan({"--cluster", cluster, "-f", js, "--topology-file", bad_file});
+  EXPECT_EQ(file.code, kExitInvalid);
+  EXPECT_THAT(file.err, HasSubstr(bad_file + ": unknown field \"extra\""));
+  EXPECT_EQ(Plan({"--cluster", cluster, "-f", js, "--topology-file", ::testing::TempDir() + "/none.yaml"}).code,
+            kExitInvalid);
+  EXPECT_EQ(Plan({"--cluster", cluster, "-f", js, "--topology-file", bad_file, "--topology-file", bad_file}).code,
+            kExitUsage);
+
+  const std::string bad_kueue = WriteTemp("cluster-bad-kueue.yaml", ReadText(cluster) +
+                                                                        "- apiVersion: kueue.x-k8s.io/v1beta2\n"
+                                                                        "  kind: Topology\n"
+                                                                        "  metadata: {name: broken}\n"
+                                                                        "  spec: {levels: []}\n");
+  Result kueue = Plan({"--cluster", bad_kueue, "-f", js});
+  EXPECT_EQ(kueue.code, kExitInvalid);
+  EXPECT_THAT(kueue.err, HasSubstr("Kueue Topology \"broken\": spec.levels: must have 1 to 16 levels"));
+}
+
+TEST(PlanTest, UsageMentionsTopologyFlags) {
+  Result r = Plan({"--cluster", Example("cluster-racks.yaml")});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("--topology KEY1,KEY2,..."));
+  EXPECT_THAT(r.err, HasSubstr("--topology-file FILE"));
 }
 
 }  // namespace
