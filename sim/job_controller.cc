@@ -285,7 +285,7 @@ absl::Status JobController::SyncJob(const std::string& ns, const std::string& na
         ++pods_created_;
       }
       running[index] = nullptr;
-      if (options_.pods_start_ready) {
+      if (options_.pods_start_ready && options_.run_pods_without_scheduler) {
         json p = Parse(created->json);
         std::string now = Now();
         p["status"] = {{"phase", "Running"},

@@ -5,7 +5,9 @@
 //  - creates Indexed pods (`<job>-<index>-<suffix>`, owner reference to the Job with
 //    blockOwnerDeletion, labels/annotations batch.kubernetes.io/job-name, controller-uid and
 //    job-completion-index) for indexes neither succeeded nor running, up to spec.parallelism;
-//    new pods go straight to phase Running and Ready unless `pods_start_ready` is false;
+//    new pods go straight to phase Running and Ready (no node) unless `pods_start_ready` is false; with
+//    `run_pods_without_scheduler` false they are created Pending and unbound instead, for a scheduler
+//    (sim::Scheduler) to place and a kubelet (sim::Kubelet) to run;
 //  - sets status active / ready / succeeded / failed / startTime, and the terminal conditions as a
 //    v1.36 control plane does (fixtures get-job-complete / get-job-failed): SuccessCriteriaMet +
 //    Complete (CompletionsReached) once every index succeeded, FailureTarget + Failed
@@ -35,6 +37,10 @@ namespace phalanx::sim {
 
 struct JobControllerOptions {
   bool pods_start_ready = true;
+  // True: pods skip scheduling (Running at once, or Pending until MakeReady when pods_start_ready is
+  // false). False: pods are created Pending without spec.nodeName and left to a scheduler and kubelet;
+  // pods_start_ready is then ignored.
+  bool run_pods_without_scheduler = true;
 };
 
 class JobController {

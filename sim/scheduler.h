@@ -1,0 +1,166 @@
+// sim/scheduler.h
+//
+// Scheduler: an emulated kube-scheduler (v1.36 behaviour, single-pod path) for end-to-end tests and the
+// simulator. It watches Nodes and Pods through any kube::Client (MemoryCluster, or HttpClient against
+// MemoryApiServer) and, one pod at a time on its worker thread, in queue order (priority descending,
+// then creationTimestamp, then namespace/name):
+//  - candidates: spec.nodeName empty, no spec.schedulingGates, no deletionTimestamp, phase Pending,
+//    spec.schedulerName == options.scheduler_name (absent = "default-scheduler");
+//  - PreFilter (NodeAffinity): when every required nodeSelectorTerm names nodes through matchFields
+//    metadata.name In [...], only the union of those nodes is considered; the others are reported as
+//    "node(s) didn't satisfy plugin(s) [NodeAffinity]";
+//  - in-tree filters, first failure wins per node, in kube-scheduler's plugin order: a NotReady node
+//    counts as tainted node.kubernetes.io/not-ready:NoSchedule; NodeUnschedulable (spec.unschedulable
+//    unless the taint node.kubernetes.io/unschedulable:NoSchedule is tolerated); TaintToleration
+//    (NoSchedule / NoExecute); NodeAffinity (nodeSelector and required terms: In, NotIn, Exists,
+//    DoesNotExist, Gt, Lt, matchFields metadata.name; an empty term matches nothing); NodeResourcesFit
+//    (requests of the node's pods that are not Succeeded/Failed, plus pods this scheduler bound but
+//    has not yet seen bound, plus this pod's must fit status.allocatable; "Too many pods" against the
+//    "pods" allocatable — a node without a "pods" allocatable has no pod limit here). The feasible-node
+//    search stops at percentageOfNodesToScore as kube-scheduler computes it (100 = every node);
+//  - extender Filter (options.extender.url_prefix non-empty and filter_verb set, only when at least
+//    one node is feasible): POST <prefix>/<verb>, body ExtenderArgs exactly as kube-scheduler sends it
+//    ({"Pod": pod without metadata.managedFields, "Nodes": null, "NodeNames": [...]} when
+//    node_cache_capable, else {"Pod", "Nodes": {"metadata":{},"items":[Node...]}, "NodeNames": null}),
+//    answer decoded case-insensitively; only HTTP 200; NodeNames must be a subset of the input; a null
+//    NodeNames falls back to Nodes.items; both null = no node; FailedNodes /
+//    FailedAndUnresolvableNodes messages become the nodes' reasons. Faults (transport, timeout, non-200,
+//    undecodable answer, non-empty Error, unknown node) skip the extender when `ignorable`, else fail
+//    the attempt with reason SchedulerError;
+//  - one feasible node: chosen without scoring. Several: in-tree score (least allocated, 0..100,
+//    averaged over the resources the pod requests) plus, with a prioritize verb, extender Score ×
+//    weight × 10 (Prioritize faults are ignored, as kube-scheduler does); highest total wins, ties go
+//    to the lowest node name (repeatable runs);
+//  - bind: POST pods/binding with a v1 Binding;
+//  - no feasible node: status patch PodScheduled=False reason Unschedulable with kube-scheduler's
+//    message "0/N nodes are available: <count> <reason>, <count> <reason>." (identical reasons
+//    aggregated, sorted as strings; nothing after the colon when no node gave a reason);
+//    faults: reason SchedulerError with the fault's message. An unschedulable pod is retried after any
+//    Node or Pod change (status-only changes of pending pods do not count), a faulted pod after its
+//    backoff; both wait out a per-pod backoff (initial_backoff doubling to max_backoff).
+// Not modelled: preemption, nominated nodes, inter-pod affinity, topology spread, ports, volumes,
+// extender bind/preempt verbs and managedResources, the unschedulable-pods flush timer.
+// Thread-safe; one worker thread; informer handlers only update caches and the queue.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "api/scheduling.h"
+#include "kube/client.h"
+#include "kube/informer.h"
+
+namespace phalanx::sim {
+
+// One KubeSchedulerConfiguration.extenders[] entry (only the fields modelled).
+struct SchedulerExtenderOptions {
+  std::string url_prefix;              // "" = no extender, e.g. "http://127.0.0.1:8888/scheduler"
+  std::string filter_verb = "filter";  // "" = no Filter call
+  std::string prioritize_verb;         // "" = no Prioritize call
+  int64_t weight = 1;
+  absl::Duration http_timeout = absl::Seconds(5);
+  bool node_cache_capable = true;
+  bool ignorable = false;
+};
+
+struct SchedulerOptions {
+  std::string scheduler_name = "default-scheduler";
+  // kube-scheduler's percentageOfNodesToScore: 100 = every node; 0 = adaptive (50 - nodes/125, at
+  // least 5 %); never fewer than 100 nodes are searched.
+  int percentage_of_nodes_to_score = 100;
+  SchedulerExtenderOptions extender;
+  absl::Duration initial_backoff = absl::Seconds(1);
+  absl::Duration max_backoff = absl::Seconds(10);
+};
+
+struct SchedulerStats {
+  int64_t attempts = 0;            // scheduling cycles run
+  int64_t binds = 0;               // successful pods/binding
+  int64_t unschedulable = 0;       // attempts ending Unschedulable
+  int64_t errors = 0;              // attempts ending SchedulerError (extender or bind faults)
+  int64_t filter_calls = 0;        // extender Filter requests sent
+  int64_t prioritize_calls = 0;    // extender Prioritize requests sent
+};
+
+// The outcome of a pod's last failed attempt.
+struct SchedulingFailure {
+  std::string reason;   // "Unschedulable" | "SchedulerError"
+  std::string message;  // as written to the PodScheduled condition
+};
+
+class Scheduler {
+ public:
+  explicit Scheduler(kube::Client& client, SchedulerOptions options = {});
+  ~Scheduler();  // Stop()
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Starts the informers and the worker. Stop() ends them; both idempotent (no restart after Stop).
+  void Start();
+  void Stop();
+  // Both informers have listed once.
+  bool WaitForSync(absl::Duration timeout) const;
+
+  // Blocks until the informers reflect every Node and Pod currently in the API (checked with a List)
+  // and no pod is waiting for an attempt it is due (a pod in backoff after a change counts as due; a pod
+  // that is unschedulable with nothing changed since does not). True if reached within `timeout`.
+  bool WaitUntilIdle(absl::Duration timeout);
+  // Polls `condition` (every 5 ms) until true or `timeout`; returns its last value.
+  static bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout);
+
+  SchedulerStats Stats() const;
+  // The last failed attempt of pod ns/name since it was created or last bound; nullopt if none.
+  std::optional<SchedulingFailure> LastFailure(const std::string& ns, const std::string& name) const;
+  // The message of the last Unschedulable attempt of ns/name ("" if none).
+  std::string LastUnschedulableMessage(const std::string& ns, const std::string& name) const;
+  // The node each pod was bound to by this scheduler ("ns/name" → node), in bind order of keys.
+  std::map<std::string, std::string> Bindings() const;
+
+ private:
+  struct PodRecord;
+  struct NodeRecord;
+  struct QueueEntry;
+  using Key = std::pair<std::string, std::string>;
+
+  void OnPod(const kube::Object* old_obj, const kube::Object* new_obj);
+  void OnNode(const kube::Object* old_obj, const kube::Object* new_obj);
+  void Run();
+  // Picks the next due pod; false when none.
+  bool NextDue(Key* key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Duration UntilNextDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ScheduleOne(const Key& key);
+  void RecordFailure(const Key& key, int64_t generation_seen, const std::string& reason,
+                     const std::string& message);
+  bool CaughtUp();
+
+  kube::Client& client_;
+  const SchedulerOptions options_;
+  std::unique_ptr<kube::Informer> nodes_;
+  std::unique_ptr<kube::Informer> pods_;
+  std::thread worker_;
+
+  mutable absl::Mutex mu_;
+  std::map<Key, std::shared_ptr<const PodRecord>> pods_by_key_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<const NodeRecord>> nodes_by_name_ ABSL_GUARDED_BY(mu_);
+  std::map<Key, QueueEntry> queue_ ABSL_GUARDED_BY(mu_);
+  // Pods bound by this scheduler whose binding the informer has not shown yet: key → (node, requests).
+  std::map<Key, std::pair<std::string, api::Resources>> assumed_ ABSL_GUARDED_BY(mu_);
+  std::map<Key, SchedulingFailure> failures_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> bindings_ ABSL_GUARDED_BY(mu_);
+  int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;  // bumped by every scheduling-relevant change
+  size_t next_start_node_ ABSL_GUARDED_BY(mu_) = 0;
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  SchedulerStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace phalanx::sim
