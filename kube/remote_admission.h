@@ -1,0 +1,69 @@
+// kube/remote_admission.h
+//
+// A MemoryCluster admission hook that calls a real admission webhook over HTTPS the way kube-apiserver
+// does (reference/kube-scheduling.md §2; request shape checked against fixtures k8s-v1.36/admission/),
+// so end-to-end tests run the real phalanx-webhook binary in front of MemoryCluster or
+// phalanx-memory-apiserver:
+//   - for each create/update whose resource and operation match `rules` (and whose labels match
+//     `object_selector`, old or new object for updates), POSTs an admission.k8s.io/v1 AdmissionReview
+//     request — fresh uid, kind/resource/requestKind/requestResource, subResource when there is one,
+//     name, namespace, operation CREATE|UPDATE, userInfo, object, oldObject (null on CREATE), dryRun
+//     false, options CreateOptions|UpdateOptions — to `url` + "?timeout=<N>s", verifying the server's
+//     certificate against `ca_file`;
+//   - checks the answer as the API server does: HTTP 200, apiVersion admission.k8s.io/v1 and kind
+//     AdmissionReview, response.uid equal to the request's, patch and patchType together (JSONPatch only,
+//     and only from a mutating webhook);
+//   - allowed: applies the base64 JSON Patch to the object (mutating); denied: fails the write with the
+//     API server's Status — message `admission webhook "<name>" denied the request: <message>`, the
+//     webhook's code (at least 400) and reason;
+//   - a failed call (connection, TLS, timeout, non-200, malformed answer) follows `failure_policy`:
+//     kFail → 500 InternalError `Internal error occurred: failed calling webhook "<name>": <why>`;
+//     kIgnore → the write goes on unchanged.
+// Register mutating hooks before validating ones (MemoryCluster runs hooks in the order added).
+//
+// Thread-safety: the returned hook may be called from many threads; calls are serialized on one
+// keep-alive connection. It runs under MemoryCluster's lock and never calls the cluster. Each call
+// blocks for at most about `timeout` (connect + write + read).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "kube/memory_cluster.h"
+
+namespace phalanx::kube {
+
+// One rule of a webhook configuration's `rules[]`.
+struct AdmissionRule {
+  std::string api_group;  // "" for core, e.g. "jobset.x-k8s.io"; "*" = any
+  std::string resource;   // plural, optionally "/subresource": "pods", "jobsets", "jobsets/status"; "*" = any main resource
+  std::vector<AdmissionOperation> operations;  // e.g. {kCreate}
+};
+
+struct RemoteAdmissionOptions {
+  // The webhook's name in the configuration (e.g. "mpod.phalanx.dev"); it appears in error messages.
+  std::string name;
+  // https://host:port/path, e.g. https://127.0.0.1:9443/mutate--v1-pod. Must be https.
+  std::string url;
+  // PEM CA bundle file the serving certificate must chain to (certs/make-certs.sh writes DIR/ca.crt).
+  std::string ca_file;
+  bool mutating = true;  // false: a validating webhook (a returned patch is then an error)
+  std::vector<AdmissionRule> rules;
+  // Label selector (kube/selector.h syntax) the object must match, e.g. "jobset.sigs.k8s.io/jobset-name";
+  // "" = every object.
+  std::string object_selector;
+  enum class FailurePolicy { kFail, kIgnore };
+  FailurePolicy failure_policy = FailurePolicy::kFail;
+  absl::Duration timeout = absl::Seconds(10);  // the API server allows 1–30 s; default 10
+  // userInfo sent with every request.
+  std::string username = "system:admin";
+  std::vector<std::string> groups = {"system:masters", "system:authenticated"};
+};
+
+// RemoteAdmissionHook builds the hook. kInvalidArgument for a URL that is not https://host[:port]/path,
+// an unparsable object selector, or a missing name or CA file path.
+absl::StatusOr<AdmissionHook> RemoteAdmissionHook(RemoteAdmissionOptions options);
+
+}  // namespace phalanx::kube
