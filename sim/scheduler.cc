@@ -742,7 +742,11 @@ void Scheduler::ScheduleOne(const Key& key) {
       absl::MutexLock l(&mu_);
       assumed_.erase(key);
     }
-    if (absl::IsNotFound(bound.status())) return;  // the pod went away
+    // The pod went away, or got bound meanwhile (409): the informer's next event settles it.
+    if (absl::IsNotFound(bound.status()) || absl::IsAborted(bound.status()) ||
+        absl::IsAlreadyExists(bound.status())) {
+      return;
+    }
     RecordFailure(key, generation, kSchedulerError,
                   absl::StrCat("binding rejected: ", bound.status().message()));
     return;

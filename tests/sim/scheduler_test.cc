@@ -16,6 +16,8 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "kube/http_client.h"
+#include "kube/memory_api_server.h"
 #include "kube/memory_cluster.h"
 #include "kube/resource.h"
 #include "nlohmann/json.hpp"
@@ -667,6 +669,51 @@ TEST_F(SchedulerExtenderTest, NotNodeCacheCapableSendsWholeNodes) {
     EXPECT_EQ(n["status"]["allocatable"]["cpu"], "4");  // whole objects, status included
     EXPECT_EQ(n["status"]["conditions"][0]["type"], "Ready");
   }
+}
+
+TEST_F(SchedulerExtenderTest, PercentageOfNodesToScoreCapsTheSearch) {
+  for (int i = 0; i < 200; ++i) AddNode({.name = absl::StrCat("n", 1000 + i)});
+  ext_.Set([](const std::string&, const json& args) { return FakeExtender::Answer{200, AcceptAll(args).dump()}; });
+  SchedulerOptions o = WithExtender();
+  o.percentage_of_nodes_to_score = 10;  // 20 nodes, raised to kube-scheduler's floor of 100
+  StartScheduler(o);
+  AddPod("capped", "1");
+  ASSERT_TRUE(WaitBound("capped"));
+  sched_->Stop();
+  StartScheduler(WithExtender());  // 100 %: every node
+  AddPod("all", "1");
+  ASSERT_TRUE(WaitBound("all"));
+  std::vector<json> filters = Bodies("filter");
+  ASSERT_EQ(filters.size(), 2u);
+  EXPECT_EQ(ArgNodeNames(filters[0]).size(), 100u);
+  EXPECT_EQ(ArgNodeNames(filters[1]).size(), 200u);
+}
+
+TEST_F(SchedulerExtenderTest, WorksOverHttpAgainstTheMemoryApiServer) {
+  kube::MemoryApiServer server(cluster_);
+  ASSERT_OK(server.Start());
+  auto client = kube::HttpClient::Create(kube::RestConfig{.server = server.url()});
+  ASSERT_OK(client.status());
+  AddFixtureNodes();
+  ext_.Set([](const std::string&, const json& args) {
+    json answer = AcceptAll(args);
+    answer["nodeNames"] = {"tpu-node-a-1"};
+    return FakeExtender::Answer{200, answer.dump()};
+  });
+  Scheduler sched(**client, WithExtender());
+  Kubelet kubelet(**client);
+  sched.Start();
+  kubelet.Start();
+  AddPod("p", "1");
+  AddPod("never", "100");
+  ASSERT_TRUE(Scheduler::WaitFor(
+      [&] { return NodeOf("p") == "tpu-node-a-1" && Pod("p")["status"].value("phase", "") == "Running"; }, kWait));
+  EXPECT_EQ(WaitRefused("never", "Unschedulable"), "0/3 nodes are available: 3 Insufficient cpu.");
+  ASSERT_TRUE(sched.WaitUntilIdle(kWait));
+  EXPECT_EQ(sched.Stats().binds, 1);
+  sched.Stop();
+  kubelet.Stop();
+  server.Stop();
 }
 
 // ---- with the Job controller and the kubelet ------------------------------------------------------------
