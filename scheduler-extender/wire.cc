@@ -2,23 +2,24 @@
 // RapidJSON, parsed in place with a depth limit; every Get*() is preceded by its Is*() check.
 #include "scheduler-extender/wire.h"
 
-#include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
-#include <rapidjson/reader.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <limits>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+
 #include "api/internal/rapidjson_read.h"
 #include "api/labels.h"
 #include "api/quantity.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "scheduler-extender/to_placement.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/writer.h>
 
 namespace phalanx::extender {
 
@@ -28,9 +29,9 @@ using api::internal::Str;
 using api::internal::WrongType;
 
 struct ExtenderArgs::Body {
-  std::string text;                   // parsed in place: decoded strings live here
-  rapidjson::Document doc;            // owns the values; strings point into `text`
-  std::vector<const Value*> nodes;    // kNodes form: the Node object of each name
+  std::string text;                 // parsed in place: decoded strings live here
+  rapidjson::Document doc;          // owns the values; strings point into `text`
+  std::vector<const Value*> nodes;  // kNodes form: the Node object of each name
 };
 
 ExtenderArgs::ExtenderArgs() = default;
@@ -66,7 +67,9 @@ struct DepthLimitedHandler {
   bool Int64(int64_t i) { return doc.Int64(i); }
   bool Uint64(uint64_t u) { return doc.Uint64(u); }
   bool Double(double d) { return doc.Double(d); }
-  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc.RawNumber(s, n, copy); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
+    return doc.RawNumber(s, n, copy);
+  }
   bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc.String(s, n, copy); }
   bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc.Key(s, n, copy); }
   bool StartObject() { return Open() && doc.StartObject(); }
@@ -85,35 +88,46 @@ struct InsituParse {
   char* text;
   rapidjson::ParseResult result;
   bool too_deep = false;
+  size_t consumed = 0;  // the in-place stream ends at the first NUL byte
 
   bool operator()(rapidjson::Document& doc) {
     DepthLimitedHandler handler{doc};
     rapidjson::InsituStringStream stream(text);
     rapidjson::Reader reader;
-    result = reader.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag>(stream, handler);
+    result =
+        reader.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag>(stream, handler);
     too_deep = handler.too_deep;
+    consumed = stream.Tell();
     return !result.IsError();
   }
 };
 
 // Parses `text` in place into `doc` (strings of `doc` then point into `text`).
 absl::Status ParseInPlace(std::string& text, rapidjson::Document& doc) {
-  if (text.find('\0') != std::string::npos) {
-    return absl::InvalidArgumentError("malformed JSON: NUL byte in input");
-  }
-  InsituParse parse{text.data(), rapidjson::ParseResult(), false};
+  InsituParse parse{text.data(), rapidjson::ParseResult(), false, 0};
   doc.Populate(parse);
+  // A NUL byte ends the in-place stream: one after a complete value leaves input unread. (One
+  // inside the value is a parse error below. `text` cannot be searched now: parsing in place wrote
+  // NULs after the strings it decoded.)
+  if (!parse.result.IsError() && parse.consumed != text.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed JSON: NUL byte at offset ", parse.consumed));
+  }
   if (parse.too_deep) {
-    return absl::InvalidArgumentError(absl::StrCat("JSON nested deeper than ", kMaxDepth, " levels"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("JSON nested deeper than ", kMaxDepth, " levels"));
   }
   if (parse.result.IsError()) {
-    return absl::InvalidArgumentError(absl::StrCat("malformed JSON at offset ", parse.result.Offset(), ": ",
-                                                   rapidjson::GetParseError_En(parse.result.Code())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed JSON at offset ", parse.result.Offset(), ": ",
+                     rapidjson::GetParseError_En(parse.result.Code())));
   }
   return absl::OkStatus();
 }
 
-std::string_view View(const Value& v) { return std::string_view(v.GetString(), v.GetStringLength()); }
+std::string_view View(const Value& v) {
+  return std::string_view(v.GetString(), v.GetStringLength());
+}
 
 // ASCII case-insensitive key match against a lower-case `want`, as Go's encoding/json does.
 bool KeyIs(const Value& key, std::string_view want) {
@@ -137,7 +151,8 @@ const Value* FoldedMember(const Value& obj, std::string_view want) {
 }
 
 int64_t SaturatingAdd(int64_t a, int64_t b) {
-  if (b > 0 && a > std::numeric_limits<int64_t>::max() - b) return std::numeric_limits<int64_t>::max();
+  if (b > 0 && a > std::numeric_limits<int64_t>::max() - b)
+    return std::numeric_limits<int64_t>::max();
   return a + b;
 }
 
@@ -157,7 +172,8 @@ void MaxInto(api::Resources& into, const api::Resources& other) {
 
 // ---- pod decoding -------------------------------------------------------------------------------
 
-absl::Status ReadString(const Value& obj, const char* key, std::string_view path, std::string& out) {
+absl::Status ReadString(const Value& obj, const char* key, std::string_view path,
+                        std::string& out) {
   const Value* v = Member(obj, key);
   if (v == nullptr) return absl::OkStatus();
   if (!v->IsString()) return WrongType(absl::StrCat(AsAbsl(path), ".", key), "string", *v);
@@ -174,13 +190,15 @@ absl::Status ReadOptString(const Value& obj, const char* key, std::string_view p
   return absl::OkStatus();
 }
 
-absl::Status ReadStringMap(const Value& obj, const char* key, std::string_view path, api::StringMap& out) {
+absl::Status ReadStringMap(const Value& obj, const char* key, std::string_view path,
+                           api::StringMap& out) {
   const Value* v = Member(obj, key);
   if (v == nullptr) return absl::OkStatus();
   if (!v->IsObject()) return WrongType(absl::StrCat(AsAbsl(path), ".", key), "object", *v);
   for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) {
     if (!it->value.IsString()) {
-      return WrongType(absl::StrCat(AsAbsl(path), ".", key, "[", Str(it->name), "]"), "string", it->value);
+      return WrongType(absl::StrCat(AsAbsl(path), ".", key, "[", Str(it->name), "]"), "string",
+                       it->value);
     }
     out.insert_or_assign(Str(it->name), Str(it->value));
   }
@@ -195,7 +213,8 @@ absl::Status ReadStringArray(const Value& obj, const char* key, std::string_view
   out.reserve(v->Size());
   for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
     const Value& s = (*v)[i];
-    if (!s.IsString()) return WrongType(absl::StrCat(AsAbsl(path), ".", key, "[", i, "]"), "string", s);
+    if (!s.IsString())
+      return WrongType(absl::StrCat(AsAbsl(path), ".", key, "[", i, "]"), "string", s);
     out.push_back(Str(s));
   }
   return absl::OkStatus();
@@ -208,6 +227,8 @@ absl::Status ReadMeta(const Value& m, api::PodInfo& pod) {
   PHALANX_RETURN_IF_ERROR(ReadOptString(m, "name", kPath, meta.name));
   PHALANX_RETURN_IF_ERROR(ReadOptString(m, "namespace", kPath, meta.namespace_));
   PHALANX_RETURN_IF_ERROR(ReadOptString(m, "uid", kPath, meta.uid));
+  PHALANX_RETURN_IF_ERROR(ReadOptString(m, "resourceVersion", kPath, meta.resource_version));
+  PHALANX_RETURN_IF_ERROR(ReadOptString(m, "creationTimestamp", kPath, meta.creation_timestamp));
   PHALANX_RETURN_IF_ERROR(ReadOptString(m, "deletionTimestamp", kPath, meta.deletion_timestamp));
   if (Member(m, "labels") != nullptr) {
     meta.labels.emplace();
@@ -257,12 +278,14 @@ absl::Status ReadResourceList(const Value& list, std::string_view path, api::Res
       number = absl::StrCat(q.GetUint64());
       text = number;
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat(AsAbsl(path), ".", AsAbsl(name), ": expected a quantity, got ", api::internal::TypeName(q)));
+      return absl::InvalidArgumentError(absl::StrCat(AsAbsl(path), ".", AsAbsl(name),
+                                                     ": expected a quantity, got ",
+                                                     api::internal::TypeName(q)));
     }
     auto v = api::ParseResource(name, text);
     if (!v.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(AsAbsl(path), ".", AsAbsl(name), ": ", v.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(AsAbsl(path), ".", AsAbsl(name), ": ", v.status().message()));
     }
     out[std::string(name)] = *v;
   }
@@ -289,7 +312,8 @@ absl::Status ContainerRequests(const Value& c, std::string_view path, api::Resou
   if (restartable != nullptr) {
     *restartable = false;
     if (const Value* p = Member(c, "restartPolicy")) {
-      if (!p->IsString()) return WrongType(absl::StrCat(AsAbsl(path), ".restartPolicy"), "string", *p);
+      if (!p->IsString())
+        return WrongType(absl::StrCat(AsAbsl(path), ".restartPolicy"), "string", *p);
       *restartable = View(*p) == "Always";
     }
   }
@@ -309,7 +333,8 @@ absl::Status ReadPodRequests(const Value& spec, api::Resources& out) {
     if (!cs->IsArray()) return WrongType("spec.containers", "array", *cs);
     for (rapidjson::SizeType i = 0; i < cs->Size(); ++i) {
       api::Resources r;
-      PHALANX_RETURN_IF_ERROR(ContainerRequests((*cs)[i], absl::StrCat("spec.containers[", i, "]"), r, nullptr));
+      PHALANX_RETURN_IF_ERROR(
+          ContainerRequests((*cs)[i], absl::StrCat("spec.containers[", i, "]"), r, nullptr));
       AddTo(out, r);
     }
   }
@@ -320,8 +345,8 @@ absl::Status ReadPodRequests(const Value& spec, api::Resources& out) {
     for (rapidjson::SizeType i = 0; i < ics->Size(); ++i) {
       api::Resources r;
       bool restartable = false;
-      PHALANX_RETURN_IF_ERROR(
-          ContainerRequests((*ics)[i], absl::StrCat("spec.initContainers[", i, "]"), r, &restartable));
+      PHALANX_RETURN_IF_ERROR(ContainerRequests(
+          (*ics)[i], absl::StrCat("spec.initContainers[", i, "]"), r, &restartable));
       if (restartable) {
         AddTo(out, r);
         AddTo(sidecars, r);
@@ -348,7 +373,8 @@ absl::Status ReadPodRequests(const Value& spec, api::Resources& out) {
   return absl::OkStatus();
 }
 
-absl::Status ReadRequirement(const Value& e, std::string_view path, api::NodeSelectorRequirementInfo& out) {
+absl::Status ReadRequirement(const Value& e, std::string_view path,
+                             api::NodeSelectorRequirementInfo& out) {
   if (!e.IsObject()) return WrongType(path, "object", e);
   PHALANX_RETURN_IF_ERROR(ReadString(e, "key", path, out.key));
   PHALANX_RETURN_IF_ERROR(ReadString(e, "operator", path, out.op));
@@ -362,13 +388,15 @@ absl::Status ReadRequiredAffinity(const Value& spec, api::PodScheduling& out) {
   const Value* na = Member(*aff, "nodeAffinity");
   if (na == nullptr) return absl::OkStatus();
   if (!na->IsObject()) return WrongType("spec.affinity.nodeAffinity", "object", *na);
-  constexpr std::string_view kReq = "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution";
+  constexpr std::string_view kReq =
+      "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution";
   const Value* req = Member(*na, "requiredDuringSchedulingIgnoredDuringExecution");
   if (req == nullptr) return absl::OkStatus();
   if (!req->IsObject()) return WrongType(kReq, "object", *req);
   const Value* terms = Member(*req, "nodeSelectorTerms");
   if (terms == nullptr) return absl::OkStatus();
-  if (!terms->IsArray()) return WrongType(absl::StrCat(AsAbsl(kReq), ".nodeSelectorTerms"), "array", *terms);
+  if (!terms->IsArray())
+    return WrongType(absl::StrCat(AsAbsl(kReq), ".nodeSelectorTerms"), "array", *terms);
   out.required_terms.reserve(terms->Size());
   for (rapidjson::SizeType t = 0; t < terms->Size(); ++t) {
     const Value& term = (*terms)[t];
@@ -376,18 +404,22 @@ absl::Status ReadRequiredAffinity(const Value& spec, api::PodScheduling& out) {
     if (!term.IsObject()) return WrongType(tpath, "object", term);
     api::NodeSelectorTermInfo info;
     if (const Value* exprs = Member(term, "matchExpressions")) {
-      if (!exprs->IsArray()) return WrongType(absl::StrCat(tpath, ".matchExpressions"), "array", *exprs);
+      if (!exprs->IsArray())
+        return WrongType(absl::StrCat(tpath, ".matchExpressions"), "array", *exprs);
       for (rapidjson::SizeType i = 0; i < exprs->Size(); ++i) {
         api::NodeSelectorRequirementInfo r;
-        PHALANX_RETURN_IF_ERROR(ReadRequirement((*exprs)[i], absl::StrCat(tpath, ".matchExpressions[", i, "]"), r));
+        PHALANX_RETURN_IF_ERROR(
+            ReadRequirement((*exprs)[i], absl::StrCat(tpath, ".matchExpressions[", i, "]"), r));
         info.match_expressions.push_back(std::move(r));
       }
     }
     if (const Value* fields = Member(term, "matchFields")) {
-      if (!fields->IsArray()) return WrongType(absl::StrCat(tpath, ".matchFields"), "array", *fields);
+      if (!fields->IsArray())
+        return WrongType(absl::StrCat(tpath, ".matchFields"), "array", *fields);
       for (rapidjson::SizeType i = 0; i < fields->Size(); ++i) {
         api::NodeSelectorRequirementInfo r;
-        PHALANX_RETURN_IF_ERROR(ReadRequirement((*fields)[i], absl::StrCat(tpath, ".matchFields[", i, "]"), r));
+        PHALANX_RETURN_IF_ERROR(
+            ReadRequirement((*fields)[i], absl::StrCat(tpath, ".matchFields[", i, "]"), r));
         // metadata.name In [...] is the only field selector the API allows for node affinity that
         // narrows to names; other operators are left to the scheduler's own filters.
         if (r.key != "metadata.name" || r.op != "In") continue;
@@ -481,13 +513,27 @@ void AppendJsonString(std::string& out, std::string_view s) {
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + start, i - start);
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
       default:
         out.append("\\u00");
         out.push_back(kHex[c >> 4]);
@@ -507,8 +553,10 @@ struct StringOut {
   void Flush() {}
 };
 
+// `quoted_reasons[id]` is `:"<reason id, escaped>"`, escaped once per answer rather than per node.
 void AppendFailureMap(std::string& out, absl::Span<const std::string_view> names,
-                      const placement::FilterResult& result, placement::Verdict want) {
+                      const placement::FilterResult& result,
+                      const std::vector<std::string>& quoted_reasons, placement::Verdict want) {
   out.push_back('{');
   bool first = true;
   for (size_t i = 0; i < names.size(); ++i) {
@@ -516,9 +564,12 @@ void AppendFailureMap(std::string& out, absl::Span<const std::string_view> names
     if (!first) out.push_back(',');
     first = false;
     AppendJsonString(out, names[i]);
-    out.push_back(':');
-    const uint16_t id = result.reason_ids.size() > i ? result.reason_ids[i] : 0;
-    AppendJsonString(out, id < result.reasons.size() ? std::string_view(result.reasons[id]) : std::string_view());
+    const uint16_t id = i < result.reason_ids.size() ? result.reason_ids[i] : 0;
+    if (id < quoted_reasons.size()) {
+      out.append(quoted_reasons[id]);
+    } else {
+      out.append(":\"\"");
+    }
   }
   out.push_back('}');
 }
@@ -568,12 +619,14 @@ absl::StatusOr<ExtenderArgs> ParseExtenderArgs(std::string body) {
   const Value* nodes = FoldedMember(root, "nodes");
   if (names != nullptr) {
     if (!names->IsArray()) return WrongType("ExtenderArgs.NodeNames", "array", *names);
-    if (nodes != nullptr && !nodes->IsObject()) return WrongType("ExtenderArgs.Nodes", "object or null", *nodes);
+    if (nodes != nullptr && !nodes->IsObject())
+      return WrongType("ExtenderArgs.Nodes", "object or null", *nodes);
     args.form_ = NodeListForm::kNodeNames;
     args.node_names_.reserve(names->Size());
     for (rapidjson::SizeType i = 0; i < names->Size(); ++i) {
       const Value& n = (*names)[i];
-      if (!n.IsString()) return WrongType(absl::StrCat("ExtenderArgs.NodeNames[", i, "]"), "string", n);
+      if (!n.IsString())
+        return WrongType(absl::StrCat("ExtenderArgs.NodeNames[", i, "]"), "string", n);
       args.node_names_.push_back(View(n));
     }
     return args;
@@ -590,7 +643,8 @@ absl::StatusOr<ExtenderArgs> ParseExtenderArgs(std::string body) {
   b.nodes.reserve(items->Size());
   for (rapidjson::SizeType i = 0; i < items->Size(); ++i) {
     const Value& node = (*items)[i];
-    if (!node.IsObject()) return WrongType(absl::StrCat("ExtenderArgs.Nodes.items[", i, "]"), "object", node);
+    if (!node.IsObject())
+      return WrongType(absl::StrCat("ExtenderArgs.Nodes.items[", i, "]"), "object", node);
     const Value* meta = Member(node, "metadata");
     const Value* name = meta != nullptr && meta->IsObject() ? Member(*meta, "name") : nullptr;
     if (name == nullptr || !name->IsString() || name->GetStringLength() == 0) {
@@ -606,8 +660,8 @@ absl::StatusOr<ExtenderArgs> ParseExtenderArgs(std::string body) {
 std::string EncodeFilterResult(const ExtenderArgs& args, const placement::FilterResult& result) {
   const absl::Span<const std::string_view> names = args.node_names();
   if (result.verdicts.size() != names.size()) {
-    return EncodeFilterError(absl::StrCat("internal error: ", result.verdicts.size(), " verdicts for ",
-                                          names.size(), " nodes"));
+    return EncodeFilterError(absl::StrCat("internal error: ", result.verdicts.size(),
+                                          " verdicts for ", names.size(), " nodes"));
   }
   size_t size = 128;
   for (size_t i = 0; i < names.size(); ++i) {
@@ -643,16 +697,23 @@ std::string EncodeFilterResult(const ExtenderArgs& args, const placement::Filter
     }
     out.append("]},\"NodeNames\":null,");
   }
+  std::vector<std::string> quoted_reasons(result.reasons.size());
+  for (size_t i = 0; i < result.reasons.size(); ++i) {
+    quoted_reasons[i].push_back(':');
+    AppendJsonString(quoted_reasons[i], result.reasons[i]);
+  }
   out.append("\"FailedNodes\":");
-  AppendFailureMap(out, names, result, placement::Verdict::kFail);
+  AppendFailureMap(out, names, result, quoted_reasons, placement::Verdict::kFail);
   out.append(",\"FailedAndUnresolvableNodes\":");
-  AppendFailureMap(out, names, result, placement::Verdict::kUnresolvable);
+  AppendFailureMap(out, names, result, quoted_reasons, placement::Verdict::kUnresolvable);
   out.append(",\"Error\":\"\"}");
   return out;
 }
 
 std::string EncodeFilterError(std::string_view message) {
-  std::string out = "{\"Nodes\":null,\"NodeNames\":null,\"FailedNodes\":null,\"FailedAndUnresolvableNodes\":null,\"Error\":";
+  std::string out =
+      "{\"Nodes\":null,\"NodeNames\":null,\"FailedNodes\":null,\"FailedAndUnresolvableNodes\":null,"
+      "\"Error\":";
   AppendJsonString(out, message);
   out.push_back('}');
   return out;

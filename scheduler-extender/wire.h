@@ -2,8 +2,9 @@
 //
 // The extender's wire codec (k8s.io/kube-scheduler/extender/v1; reference kube-scheduling.md §1):
 // decodes kube-scheduler's ExtenderArgs — the pod and the candidate nodes — and encodes the
-// ExtenderFilterResult and HostPriorityList answers. Decoding uses RapidJSON in place on the request
-// body and reads only what placement needs from the pod; the candidate names stay views into the body.
+// ExtenderFilterResult and HostPriorityList answers. Decoding uses RapidJSON in place on the
+// request body and reads only what placement needs from the pod; the candidate names stay views
+// into the body.
 //
 // Keys: the v1 types have no json tags, so kube-scheduler sends and expects the Go field names
 // ("Pod", "NodeNames", "FailedNodes", ...), never omitted (nil is `null`). Go decodes keys
@@ -11,15 +12,15 @@
 // repeated key the last one wins, as in Go). Answers always use the exact Go names.
 //
 // Both forms of the node list are handled: `nodeCacheCapable: true` sends "NodeNames" (and
-// "Nodes": null) and reads back "NodeNames"; `false` sends "Nodes" (a NodeList of full Node objects)
-// and reads back "Nodes". The answer takes the form of the request.
+// "Nodes": null) and reads back "NodeNames"; `false` sends "Nodes" (a NodeList of full Node
+// objects) and reads back "Nodes". The answer takes the form of the request.
 //
-// Errors: malformed input (not JSON, nesting deeper than 128, a missing or non-object Pod, NodeNames
-// not an array of strings, Node items without metadata.name, a relevant pod field of the wrong type,
-// a malformed quantity, a priority beyond int32) is kInvalidArgument with a message naming the field;
-// the server answers HTTP 400 with it. Nothing here throws or aborts on any input.
-// Thread-safety: pure functions; an ExtenderArgs is immutable after parsing and may be read from
-// several threads at once.
+// Errors: malformed input (not JSON, nesting deeper than 128, a missing or non-object Pod,
+// NodeNames not an array of strings, Node items without metadata.name, a relevant pod field of the
+// wrong type, a malformed quantity, a priority beyond int32) is kInvalidArgument with a message
+// naming the field; the server answers HTTP 400 with it. Nothing here throws or aborts on any
+// input. Thread-safety: pure functions; an ExtenderArgs is immutable after parsing and may be read
+// from several threads at once.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+
 #include "api/scheduling.h"
 #include "placement/filter.h"
 #include "placement/model.h"
@@ -39,7 +41,7 @@ namespace phalanx::extender {
 // Which node list the scheduler sent (set by the extender's `nodeCacheCapable`).
 enum class NodeListForm : uint8_t {
   kNodeNames,  // nodeCacheCapable: true — "NodeNames": [names], "Nodes": null
-  kNodes,      // nodeCacheCapable: false — "Nodes": {"items": [full Node objects]}, "NodeNames": null
+  kNodes,  // nodeCacheCapable: false — "Nodes": {"items": [full Node objects]}, "NodeNames": null
 };
 
 // A decoded Filter / Prioritize request. Owns the request body; node_names() are views into it and
@@ -62,7 +64,8 @@ class ExtenderArgs {
 
  private:
   friend absl::StatusOr<ExtenderArgs> ParseExtenderArgs(std::string body);
-  friend std::string EncodeFilterResult(const ExtenderArgs& args, const placement::FilterResult& result);
+  friend std::string EncodeFilterResult(const ExtenderArgs& args,
+                                        const placement::FilterResult& result);
 
   struct Body;  // the request text and, for the full-Node form, its parsed Node objects
   std::unique_ptr<Body> body_;
@@ -71,15 +74,16 @@ class ExtenderArgs {
   NodeListForm form_ = NodeListForm::kNodeNames;
 };
 
-// Decodes one v1.Pod (JSON text) into what scheduling needs: metadata name, namespace, uid, labels,
-// annotations, deletionTimestamp and ownerReferences (controller_kind from the controller owner);
-// spec.nodeName, schedulingGates, priority, nodeSelector, required node affinity (matchExpressions,
-// and matchFields `metadata.name In`), tolerations; status.phase; and requests computed as
-// kube-scheduler does: containers summed, each init container taken as a maximum (restartable
-// "sidecar" init containers add to the sum and to every later init container), pod-level
-// spec.resources replacing the sum for cpu, memory and hugepages-*, plus spec.overhead. Limits stand
-// in for absent requests, as the API server defaults them. Quantities via api/quantity.h (cpu in
-// milli-units). Other fields are not read (and so not checked). Also used by the planner's informer.
+// Decodes one v1.Pod (JSON text) into what scheduling needs: metadata name, namespace, uid,
+// resourceVersion, creationTimestamp, deletionTimestamp, labels, annotations and ownerReferences
+// (controller_kind from the controller owner); spec.nodeName, schedulingGates, priority,
+// nodeSelector, required node affinity (matchExpressions, and matchFields `metadata.name In`),
+// tolerations; status.phase; and requests computed as kube-scheduler does: containers summed, each
+// init container taken as a maximum (restartable "sidecar" init containers add to the sum and to
+// every later init container), pod-level spec.resources replacing the sum for cpu, memory and
+// hugepages-*, plus spec.overhead. Limits stand in for absent requests, as the API server defaults
+// them. Quantities via api/quantity.h (cpu in milli-units). Other fields are not read (and so not
+// checked). Also used by the planner's informer.
 absl::StatusOr<api::PodInfo> DecodePodInfo(std::string_view pod_json);
 
 // The pod as placement asks about it: JobKey from the labels jobset-uid, replicatedjob-name and
@@ -102,9 +106,9 @@ absl::StatusOr<ExtenderArgs> ParseExtenderArgs(std::string body);
 // A result whose verdict count differs from the names (a caller bug) gives EncodeFilterError.
 std::string EncodeFilterResult(const ExtenderArgs& args, const placement::FilterResult& result);
 
-// An ExtenderFilterResult carrying only `message` in "Error" (every other field null): the scheduler
-// then fails the scheduling attempt with that message (reason SchedulerError) and retries with
-// backoff. For real faults only — never for "no room", which belongs in the failure maps.
+// An ExtenderFilterResult carrying only `message` in "Error" (every other field null): the
+// scheduler then fails the scheduling attempt with that message (reason SchedulerError) and retries
+// with backoff. For real faults only — never for "no room", which belongs in the failure maps.
 std::string EncodeFilterError(std::string_view message);
 
 // The HostPriorityList: a bare array [{"Host":name,"Score":s}, ...] in the order of

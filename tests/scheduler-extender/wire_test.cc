@@ -4,10 +4,6 @@
 // nodeCacheCapable forms, case-insensitive request keys, errors (not crashes) on malformed bodies.
 #include "scheduler-extender/wire.h"
 
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <limits>
@@ -16,10 +12,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "api/labels.h"
-#include "api/scheduling.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+
+#include "api/labels.h"
+#include "api/scheduling.h"
 #include "placement/cluster.h"
 #include "placement/filter.h"
 #include "placement/reserve.h"
@@ -27,14 +24,18 @@
 #include "tests/testing/files.h"
 #include "tests/testing/status_matchers.h"
 
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 namespace phalanx::extender {
 namespace {
 
 using ::phalanx::testing::StatusIs;
+using placement::Verdict;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Pair;
-using placement::Verdict;
 
 std::string Fixture(const std::string& rel) {
   return phalanx::testing::ReadFileOrDie(phalanx::testing::FixturesDir() + "/" + rel);
@@ -85,7 +86,8 @@ std::vector<std::string> ExtenderArgsFixtures() {
   return out;
 }
 
-placement::FilterResult Verdicts(std::vector<Verdict> verdicts, const std::vector<std::string>& reasons) {
+placement::FilterResult Verdicts(std::vector<Verdict> verdicts,
+                                 const std::vector<std::string>& reasons) {
   placement::FilterResult r;
   r.reasons = reasons;
   for (size_t i = 0; i < verdicts.size(); ++i) {
@@ -105,7 +107,8 @@ TEST(WireGoldenTest, EveryExtenderArgsFixtureDecodesAsTheBodySays) {
     const std::string body = Fixture(file);
     const rapidjson::Document expected = Json(body);
     ASSERT_OK_AND_ASSIGN(ExtenderArgs args, ParseExtenderArgs(body));
-    EXPECT_EQ(args.form(), NodeListForm::kNodeNames);  // the captures ran with nodeCacheCapable: true
+    EXPECT_EQ(args.form(),
+              NodeListForm::kNodeNames);  // the captures ran with nodeCacheCapable: true
     EXPECT_TRUE(args.node_cache_capable());
     EXPECT_EQ(Names(args), Strings(expected["NodeNames"]));
     const rapidjson::Value& meta = expected["Pod"]["metadata"];
@@ -132,12 +135,15 @@ TEST(WireGoldenTest, NormalFilterRequestPodFields) {
   const api::PodInfo& pod = args.pod();
   EXPECT_EQ(pod.metadata.uid, "2f17ed13-84b7-449e-aea8-bacb336eb8bc");
   EXPECT_EQ(pod.metadata.name, "demo-workers-0-0-j7mll");
+  EXPECT_EQ(pod.metadata.resource_version, "545");
+  EXPECT_EQ(pod.metadata.creation_timestamp, "2026-11-28T17:02:41Z");
   EXPECT_EQ(pod.metadata.Label(api::kJobSetUidKey), "5f76caf7-eb06-414b-92d2-b1ca3a6e1e46");
   EXPECT_EQ(pod.controller_kind, "Job");
   EXPECT_EQ(pod.node_name, "");
-  EXPECT_THAT(pod.scheduling.requests,
-              ElementsAre(Pair("cpu", 1000), Pair("google.com/tpu", 4), Pair("memory", int64_t{1} << 30)));
-  EXPECT_THAT(pod.scheduling.node_selector, ElementsAre(Pair("cloud.google.com/gke-tpu-topology", "2x2")));
+  EXPECT_THAT(pod.scheduling.requests, ElementsAre(Pair("cpu", 1000), Pair("google.com/tpu", 4),
+                                                   Pair("memory", int64_t{1} << 30)));
+  EXPECT_THAT(pod.scheduling.node_selector,
+              ElementsAre(Pair("cloud.google.com/gke-tpu-topology", "2x2")));
   ASSERT_EQ(pod.scheduling.tolerations.size(), 3u);
   EXPECT_EQ(pod.scheduling.tolerations[0].key, "google.com/tpu");
   EXPECT_EQ(pod.scheduling.tolerations[0].op, "Exists");
@@ -156,8 +162,9 @@ TEST(WireGoldenTest, NormalFilterRequestPodFields) {
 }
 
 TEST(WireGoldenTest, PinnedPodRequestCarriesOnlyThePinnedNodesAndTheirTerms) {
-  ASSERT_OK_AND_ASSIGN(ExtenderArgs args,
-                       ParseExtenderArgs(Fixture("pinning/ungate-pin.scheduler_filter.request.json")));
+  ASSERT_OK_AND_ASSIGN(
+      ExtenderArgs args,
+      ParseExtenderArgs(Fixture("pinning/ungate-pin.scheduler_filter.request.json")));
   // The scheduler's order, not sorted.
   EXPECT_THAT(Names(args), ElementsAre("tpu-b-1", "tpu-b-2", "tpu-b-3", "tpu-b-0"));
   const api::PodScheduling& s = args.pod().scheduling;
@@ -176,15 +183,17 @@ TEST(WireGoldenTest, PinnedPodRequestCarriesOnlyThePinnedNodesAndTheirTerms) {
 }
 
 TEST(WireGoldenTest, PinningPodsDecodeLikeTheClusterStateDecoder) {
-  for (const char* file : {"pinning/gated-pod.request.json", "pinning/narrow-user-term.pod.request.json",
-                           "pinning/add-terms-to-user-affinity.pod.request.json",
-                           "pinning/two-node-names-in-one-requirement.pod.request.json",
-                           "pinning/change-nodeselector-value.pod.request.json"}) {
+  for (const char* file :
+       {"pinning/gated-pod.request.json", "pinning/narrow-user-term.pod.request.json",
+        "pinning/add-terms-to-user-affinity.pod.request.json",
+        "pinning/two-node-names-in-one-requirement.pod.request.json",
+        "pinning/change-nodeselector-value.pod.request.json"}) {
     SCOPED_TRACE(file);
     const std::string text = Fixture(file);
     ASSERT_OK_AND_ASSIGN(api::PodInfo pod, DecodePodInfo(text));
-    ASSERT_OK_AND_ASSIGN(api::ClusterState state,
-                         api::DecodeClusterState(absl::StrCat("{\"kind\":\"PodList\",\"items\":[", text, "]}")));
+    ASSERT_OK_AND_ASSIGN(
+        api::ClusterState state,
+        api::DecodeClusterState(absl::StrCat("{\"kind\":\"PodList\",\"items\":[", text, "]}")));
     ASSERT_EQ(state.pods.size(), 1u);
     const api::PodInfo& want = state.pods[0];
     EXPECT_EQ(pod.metadata.name, want.metadata.name);
@@ -195,12 +204,15 @@ TEST(WireGoldenTest, PinningPodsDecodeLikeTheClusterStateDecoder) {
     EXPECT_EQ(pod.scheduling.scheduling_gates, want.scheduling.scheduling_gates);
     EXPECT_EQ(ToEligibility(pod.scheduling), ToEligibility(want.scheduling));
   }
-  ASSERT_OK_AND_ASSIGN(api::PodInfo gated, DecodePodInfo(Fixture("pinning/gated-pod.request.json")));
+  ASSERT_OK_AND_ASSIGN(api::PodInfo gated,
+                       DecodePodInfo(Fixture("pinning/gated-pod.request.json")));
   EXPECT_THAT(gated.scheduling.scheduling_gates, ElementsAre(std::string(api::kPlacementGate)));
-  ASSERT_OK_AND_ASSIGN(api::PodInfo narrow, DecodePodInfo(Fixture("pinning/narrow-user-term.pod.request.json")));
+  ASSERT_OK_AND_ASSIGN(api::PodInfo narrow,
+                       DecodePodInfo(Fixture("pinning/narrow-user-term.pod.request.json")));
   ASSERT_EQ(narrow.scheduling.required_terms.size(), 1u);
   ASSERT_EQ(narrow.scheduling.required_terms[0].match_expressions.size(), 1u);
-  EXPECT_EQ(narrow.scheduling.required_terms[0].match_expressions[0].key, "cloud.google.com/gke-tpu-accelerator");
+  EXPECT_EQ(narrow.scheduling.required_terms[0].match_expressions[0].key,
+            "cloud.google.com/gke-tpu-accelerator");
   EXPECT_EQ(narrow.scheduling.required_terms[0].match_expressions[0].op, "Exists");
 }
 
@@ -209,13 +221,16 @@ TEST(WireGoldenTest, PinningPodsDecodeLikeTheClusterStateDecoder) {
 TEST(WireFilterTest, NodeNamesFormAnswerHasExactKeysAndPartitionsTheInput) {
   ASSERT_OK_AND_ASSIGN(ExtenderArgs args,
                        ParseExtenderArgs(Fixture("extender/normal.scheduler_filter.request.json")));
-  const std::string out = EncodeFilterResult(
-      args, Verdicts({Verdict::kFail, Verdict::kPass, Verdict::kUnresolvable}, {"node busy", "domain held"}));
+  const std::string out =
+      EncodeFilterResult(args, Verdicts({Verdict::kFail, Verdict::kPass, Verdict::kUnresolvable},
+                                        {"node busy", "domain held"}));
   const rapidjson::Document d = Json(out);
   ASSERT_TRUE(d.IsObject());
   std::vector<std::string> keys;
-  for (auto it = d.MemberBegin(); it != d.MemberEnd(); ++it) keys.emplace_back(it->name.GetString());
-  EXPECT_THAT(keys, ElementsAre("Nodes", "NodeNames", "FailedNodes", "FailedAndUnresolvableNodes", "Error"));
+  for (auto it = d.MemberBegin(); it != d.MemberEnd(); ++it)
+    keys.emplace_back(it->name.GetString());
+  EXPECT_THAT(keys, ElementsAre("Nodes", "NodeNames", "FailedNodes", "FailedAndUnresolvableNodes",
+                                "Error"));
   EXPECT_TRUE(d["Nodes"].IsNull());
   ASSERT_TRUE(d["NodeNames"].IsArray());
   EXPECT_THAT(Strings(d["NodeNames"]), ElementsAre("tpu-node-a-1"));
@@ -229,7 +244,8 @@ TEST(WireFilterTest, NodeNamesNeverNullWhenNothingPasses) {
   ASSERT_OK_AND_ASSIGN(ExtenderArgs args,
                        ParseExtenderArgs(Fixture("extender/normal.scheduler_filter.request.json")));
   const rapidjson::Document d = Json(EncodeFilterResult(
-      args, Verdicts({Verdict::kUnresolvable, Verdict::kUnresolvable, Verdict::kFail}, {"no room"})));
+      args,
+      Verdicts({Verdict::kUnresolvable, Verdict::kUnresolvable, Verdict::kFail}, {"no room"})));
   ASSERT_TRUE(d["NodeNames"].IsArray());
   EXPECT_EQ(d["NodeNames"].Size(), 0u);
   EXPECT_EQ(d["FailedAndUnresolvableNodes"].MemberCount(), 2u);
@@ -237,9 +253,11 @@ TEST(WireFilterTest, NodeNamesNeverNullWhenNothingPasses) {
   EXPECT_STREQ(d["Error"].GetString(), "");  // no room is not an error
 
   // An empty candidate list answers with empty (not null) fields too.
-  ASSERT_OK_AND_ASSIGN(ExtenderArgs none, ParseExtenderArgs(R"({"Pod":{},"Nodes":null,"NodeNames":[]})"));
-  EXPECT_EQ(EncodeFilterResult(none, placement::FilterResult{}),
-            R"({"Nodes":null,"NodeNames":[],"FailedNodes":{},"FailedAndUnresolvableNodes":{},"Error":""})");
+  ASSERT_OK_AND_ASSIGN(ExtenderArgs none,
+                       ParseExtenderArgs(R"({"Pod":{},"Nodes":null,"NodeNames":[]})"));
+  EXPECT_EQ(
+      EncodeFilterResult(none, placement::FilterResult{}),
+      R"({"Nodes":null,"NodeNames":[],"FailedNodes":{},"FailedAndUnresolvableNodes":{},"Error":""})");
 }
 
 // Runs the real engine on the fixture's three nodes: whatever it decides, the answer lists each
@@ -250,8 +268,10 @@ TEST(WireFilterTest, EngineVerdictsOnTheFixtureRoundTrip) {
            {"tpu-node-a-0", "pool-a"}, {"tpu-node-a-1", "pool-a"}, {"tpu-node-b-0", "pool-b"}}) {
     placement::Node n;
     n.name = name;
-    n.labels = {{"cloud.google.com/gke-nodepool", pool}, {"cloud.google.com/gke-tpu-topology", "2x2"}};
-    n.allocatable = {{"cpu", 8000}, {"memory", int64_t{32} << 30}, {"pods", 110}, {"google.com/tpu", 4}};
+    n.labels = {{"cloud.google.com/gke-nodepool", pool},
+                {"cloud.google.com/gke-tpu-topology", "2x2"}};
+    n.allocatable = {
+        {"cpu", 8000}, {"memory", int64_t{32} << 30}, {"pods", 110}, {"google.com/tpu", 4}};
     n.taints = {{"google.com/tpu", "present", placement::TaintEffect::kNoSchedule}};
     cluster.UpsertNode(n);
   }
@@ -281,12 +301,13 @@ TEST(WireFilterTest, EngineVerdictsOnTheFixtureRoundTrip) {
 // nodeCacheCapable: false — "Nodes" is a NodeList of full Node objects, and the answer returns the
 // passing ones as they came (here the real Node objects from api/list-nodes.json).
 TEST(WireFilterTest, FullNodeFormRoundTripsThePassingNodeObjects) {
-  const rapidjson::Document pod_doc = Json(Fixture("extender/normal.scheduler_filter.request.json"));
+  const rapidjson::Document pod_doc =
+      Json(Fixture("extender/normal.scheduler_filter.request.json"));
   const rapidjson::Document nodes = Json(Fixture("api/list-nodes.json"));
   ASSERT_EQ(nodes["items"].Size(), 3u);
-  const std::string body = absl::StrCat(R"({"Pod":)", Dump(pod_doc["Pod"]),
-                                        R"(,"Nodes":{"metadata":{},"items":)", Dump(nodes["items"]),
-                                        R"(},"NodeNames":null})");
+  const std::string body =
+      absl::StrCat(R"({"Pod":)", Dump(pod_doc["Pod"]), R"(,"Nodes":{"metadata":{},"items":)",
+                   Dump(nodes["items"]), R"(},"NodeNames":null})");
   ASSERT_OK_AND_ASSIGN(ExtenderArgs args, ParseExtenderArgs(body));
   EXPECT_EQ(args.form(), NodeListForm::kNodes);
   EXPECT_FALSE(args.node_cache_capable());
@@ -331,14 +352,16 @@ TEST(WireFilterTest, NamesAndReasonsAreEscaped) {
   // Names with escapes in the request decode to their characters and are escaped again on output.
   ASSERT_OK_AND_ASSIGN(
       ExtenderArgs args,
-      ParseExtenderArgs(R"({"Pod":{},"NodeNames":["q\"uote","back\\slash","tab\tnl\n","\u00e9t\u00e9","ctl\u0001\u0000x"]})"));
+      ParseExtenderArgs(
+          R"({"Pod":{},"NodeNames":["q\"uote","back\\slash","tab\tnl\n","\u00e9t\u00e9","ctl\u0001\u0000x"]})"));
   ASSERT_EQ(args.node_names().size(), 5u);
   EXPECT_EQ(args.node_names()[0], "q\"uote");
   EXPECT_EQ(args.node_names()[3], "\xc3\xa9t\xc3\xa9");
   EXPECT_EQ(args.node_names()[4], std::string_view("ctl\x01\0x", 6));
-  const std::string out = EncodeFilterResult(
-      args, Verdicts({Verdict::kPass, Verdict::kFail, Verdict::kUnresolvable, Verdict::kPass, Verdict::kFail},
-                     {"reason \"quoted\"\\", "line\nbreak\x1f"}));
+  const std::string out =
+      EncodeFilterResult(args, Verdicts({Verdict::kPass, Verdict::kFail, Verdict::kUnresolvable,
+                                         Verdict::kPass, Verdict::kFail},
+                                        {"reason \"quoted\"\\", "line\nbreak\x1f"}));
   const rapidjson::Document d = Json(out);
   ASSERT_TRUE(d.IsObject());
   ASSERT_EQ(d["NodeNames"].Size(), 2u);
@@ -347,14 +370,16 @@ TEST(WireFilterTest, NamesAndReasonsAreEscaped) {
   EXPECT_STREQ(d["FailedNodes"]["back\\slash"].GetString(), "line\nbreak\x1f");
   EXPECT_STREQ(d["FailedAndUnresolvableNodes"]["tab\tnl\n"].GetString(), "reason \"quoted\"\\");
   auto it = d["FailedNodes"].MemberBegin() + 1;
-  EXPECT_EQ(std::string(it->name.GetString(), it->name.GetStringLength()), std::string("ctl\x01\0x", 6));
+  EXPECT_EQ(std::string(it->name.GetString(), it->name.GetStringLength()),
+            std::string("ctl\x01\0x", 6));
 }
 
 // ---- Prioritize answers -----------------------------------------------------------------------
 
 TEST(WirePrioritizeTest, BareArrayInInputOrderClampedToZeroTen) {
-  ASSERT_OK_AND_ASSIGN(ExtenderArgs args,
-                       ParseExtenderArgs(Fixture("pinning/ungate-pin.scheduler_prioritize.request.json")));
+  ASSERT_OK_AND_ASSIGN(
+      ExtenderArgs args,
+      ParseExtenderArgs(Fixture("pinning/ungate-pin.scheduler_prioritize.request.json")));
   const std::vector<int64_t> scores = {7, -3, 42, 10};
   const std::string out = EncodePrioritizeResult(args, scores);
   EXPECT_EQ(out, R"([{"Host":"tpu-b-1","Score":7},{"Host":"tpu-b-2","Score":0},)"
@@ -376,14 +401,15 @@ TEST(WirePrioritizeTest, BareArrayInInputOrderClampedToZeroTen) {
 // ---- request keys -------------------------------------------------------------------------------
 
 TEST(WireKeysTest, RequestKeysMatchCaseInsensitivelyLikeGo) {
-  for (const char* body : {
-           R"({"Pod":{"metadata":{"uid":"u1"}},"Nodes":null,"NodeNames":["n1","n2"]})",
-           R"({"pod":{"metadata":{"uid":"u1"}},"nodes":null,"nodeNames":["n1","n2"]})",
-           R"({"POD":{"metadata":{"uid":"u1"}},"nodenames":["n1","n2"]})",
-           R"({"pOd":{"metadata":{"uid":"u1"}},"NODENAMES":["n1","n2"],"NoDeS":null})",
-           // a repeated key: the last one wins, as in Go
-           R"({"Pod":{"metadata":{"uid":"u0"}},"pod":{"metadata":{"uid":"u1"}},"NodeNames":["x"],"nodeNames":["n1","n2"]})",
-       }) {
+  for (
+      const char* body : {
+          R"({"Pod":{"metadata":{"uid":"u1"}},"Nodes":null,"NodeNames":["n1","n2"]})",
+          R"({"pod":{"metadata":{"uid":"u1"}},"nodes":null,"nodeNames":["n1","n2"]})",
+          R"({"POD":{"metadata":{"uid":"u1"}},"nodenames":["n1","n2"]})",
+          R"({"pOd":{"metadata":{"uid":"u1"}},"NODENAMES":["n1","n2"],"NoDeS":null})",
+          // a repeated key: the last one wins, as in Go
+          R"({"Pod":{"metadata":{"uid":"u0"}},"pod":{"metadata":{"uid":"u1"}},"NodeNames":["x"],"nodeNames":["n1","n2"]})",
+      }) {
     SCOPED_TRACE(body);
     ASSERT_OK_AND_ASSIGN(ExtenderArgs args, ParseExtenderArgs(body));
     EXPECT_EQ(args.pod().metadata.uid, "u1");
@@ -391,15 +417,19 @@ TEST(WireKeysTest, RequestKeysMatchCaseInsensitivelyLikeGo) {
     EXPECT_EQ(args.form(), NodeListForm::kNodeNames);
   }
   // Full-Node form with lower-case keys.
-  ASSERT_OK_AND_ASSIGN(ExtenderArgs full, ParseExtenderArgs(
-      R"({"pod":{},"nodes":{"items":[{"metadata":{"name":"n1"}},{"metadata":{"name":"n2"},"spec":{}}]},"nodeNames":null})"));
+  ASSERT_OK_AND_ASSIGN(
+      ExtenderArgs full,
+      ParseExtenderArgs(
+          R"({"pod":{},"nodes":{"items":[{"metadata":{"name":"n1"}},{"metadata":{"name":"n2"},"spec":{}}]},"nodeNames":null})"));
   EXPECT_EQ(full.form(), NodeListForm::kNodes);
   EXPECT_THAT(Names(full), ElementsAre("n1", "n2"));
   // Unknown keys are ignored, as Go does.
-  ASSERT_OK_AND_ASSIGN(ExtenderArgs extra, ParseExtenderArgs(R"({"Pod":{},"NodeNames":["a"],"Future":[1,2]})"));
+  ASSERT_OK_AND_ASSIGN(ExtenderArgs extra,
+                       ParseExtenderArgs(R"({"Pod":{},"NodeNames":["a"],"Future":[1,2]})"));
   EXPECT_THAT(Names(extra), ElementsAre("a"));
   // The answer always uses the Go field names.
-  EXPECT_EQ(EncodeFilterResult(extra, Verdicts({Verdict::kPass}, {})).substr(0, 25), R"({"Nodes":null,"NodeNames")");
+  EXPECT_EQ(EncodeFilterResult(extra, Verdicts({Verdict::kPass}, {})).substr(0, 25),
+            R"({"Nodes":null,"NodeNames")");
 }
 
 TEST(WireKeysTest, ArgsStayValidAfterMove) {
@@ -430,11 +460,12 @@ TEST(WirePodTest, RequestsFollowTheSchedulersRule) {
       "overhead": {"cpu": "10m", "memory": 1024}
     },
     "status": {"phase": "Pending"}})"));
-  // cpu: containers 750m + sidecar 100m = 850m < init max(2, 1 + 100m sidecar) = 2000m; + 10m overhead.
-  // memory: containers 1Gi + sidecar 2Gi = 3Gi > init max(512Mi, 2Gi, 1Gi + 2Gi = 3Gi); + 1024 overhead.
-  // gpu: limits stand in for absent requests.
+  // cpu: containers 750m + sidecar 100m = 850m < init max(2, 1 + 100m sidecar) = 2000m; + 10m
+  // overhead. memory: containers 1Gi + sidecar 2Gi = 3Gi > init max(512Mi, 2Gi, 1Gi + 2Gi = 3Gi); +
+  // 1024 overhead. gpu: limits stand in for absent requests.
   EXPECT_THAT(pod.scheduling.requests,
-              ElementsAre(Pair("cpu", 2010), Pair("memory", (int64_t{3} << 30) + 1024), Pair("nvidia.com/gpu", 2)));
+              ElementsAre(Pair("cpu", 2010), Pair("memory", (int64_t{3} << 30) + 1024),
+                          Pair("nvidia.com/gpu", 2)));
   EXPECT_EQ(pod.controller_kind, "DaemonSet");
   EXPECT_TRUE(ToPodDemand(pod).daemonset);
   EXPECT_FALSE(ToPodDemand(pod).job.has_value());
@@ -443,8 +474,8 @@ TEST(WirePodTest, RequestsFollowTheSchedulersRule) {
   ASSERT_OK_AND_ASSIGN(api::PodInfo level, DecodePodInfo(R"({"spec": {
       "resources": {"requests": {"cpu": "4"}, "limits": {"memory": "8Gi"}},
       "containers": [{"name": "a", "resources": {"requests": {"cpu": "1", "memory": "1Gi", "google.com/tpu": 4}}}]}})"));
-  EXPECT_THAT(level.scheduling.requests,
-              ElementsAre(Pair("cpu", 4000), Pair("google.com/tpu", 4), Pair("memory", int64_t{8} << 30)));
+  EXPECT_THAT(level.scheduling.requests, ElementsAre(Pair("cpu", 4000), Pair("google.com/tpu", 4),
+                                                     Pair("memory", int64_t{8} << 30)));
 }
 
 TEST(WirePodTest, JobKeyNeedsAllThreeLabelsAndAnIntegerIndex) {
@@ -457,7 +488,8 @@ TEST(WirePodTest, JobKeyNeedsAllThreeLabelsAndAnIntegerIndex) {
   const std::string rj = R"("jobset.sigs.k8s.io/replicatedjob-name":"w")";
   EXPECT_EQ(demand(absl::StrCat("{", uid, ",", rj, R"(,"jobset.sigs.k8s.io/job-index":"3"})")).job,
             (placement::JobKey{"u", "w", 3}));
-  EXPECT_FALSE(demand(absl::StrCat("{", uid, ",", rj, R"(,"jobset.sigs.k8s.io/job-index":"x"})")).job);
+  EXPECT_FALSE(
+      demand(absl::StrCat("{", uid, ",", rj, R"(,"jobset.sigs.k8s.io/job-index":"x"})")).job);
   EXPECT_FALSE(demand(absl::StrCat("{", rj, R"(,"jobset.sigs.k8s.io/job-index":"3"})")).job);
   EXPECT_FALSE(demand(absl::StrCat("{", uid, R"(,"jobset.sigs.k8s.io/job-index":"3"})")).job);
 }
@@ -477,7 +509,8 @@ TEST(WirePodTest, AffinityTolerationsGatesAndDefaults) {
   EXPECT_EQ(pod.node_name, "n7");
   EXPECT_EQ(pod.phase, "Running");
   EXPECT_EQ(pod.scheduling.priority, -5);
-  EXPECT_THAT(pod.scheduling.scheduling_gates, ElementsAre("phalanx.dev/placement", "kueue.x-k8s.io/topology"));
+  EXPECT_THAT(pod.scheduling.scheduling_gates,
+              ElementsAre("phalanx.dev/placement", "kueue.x-k8s.io/topology"));
   ASSERT_EQ(pod.scheduling.tolerations.size(), 2u);
   EXPECT_EQ(pod.scheduling.tolerations[0].op, "Equal");  // the API's default operator
   EXPECT_EQ(pod.scheduling.tolerations[1].op, "Exists");
@@ -492,54 +525,63 @@ TEST(WirePodTest, AffinityTolerationsGatesAndDefaults) {
 
 TEST(WireMalformedTest, BadBodiesAreInvalidArgumentNotCrashes) {
   static constexpr char kNulBody[] = "{\"Pod\":{},\"NodeNames\":[\"a\0b\"]}";
+  static constexpr char kNulAfterBody[] = "{\"Pod\":{},\"NodeNames\":[\"a\"]}\0{}";
   const std::string deep = std::string(2000, '[') + std::string(2000, ']');
-  for (const std::string& body : std::vector<std::string>{
-           "", "not json", "{", "[]", "null", "42", deep,
-           absl::StrCat(R"({"Pod":)", deep, R"(,"NodeNames":[]})"),
-           R"({"NodeNames":["a"]})",                              // no Pod
-           R"({"Pod":null,"NodeNames":["a"]})",
-           R"({"Pod":"pod","NodeNames":["a"]})",
-           R"({"Pod":[],"NodeNames":["a"]})",
-           R"({"Pod":{}})",                                       // no node list at all
-           R"({"Pod":{},"Nodes":null,"NodeNames":null})",
-           R"({"Pod":{},"NodeNames":"a"})",
-           R"({"Pod":{},"NodeNames":{"a":1}})",
-           R"({"Pod":{},"NodeNames":[1]})",
-           R"({"Pod":{},"NodeNames":[null]})",
-           R"({"Pod":{},"NodeNames":["a",["b"]]})",
-           R"({"Pod":{},"Nodes":"x"})",
-           R"({"Pod":{},"Nodes":{"items":{}}})",
-           R"({"Pod":{},"Nodes":{"items":[1]}})",
-           R"({"Pod":{},"Nodes":{"items":[{"metadata":{}}]}})",
-           R"({"Pod":{},"Nodes":{"items":[{"metadata":{"name":7}}]}})",
-           R"({"Pod":{"metadata":[]},"NodeNames":[]})",
-           R"({"Pod":{"metadata":{"labels":["a"]}},"NodeNames":[]})",
-           R"({"Pod":{"metadata":{"labels":{"a":1}}},"NodeNames":[]})",
-           R"({"Pod":{"metadata":{"uid":5}},"NodeNames":[]})",
-           R"({"Pod":{"metadata":{"ownerReferences":{}}},"NodeNames":[]})",
-           R"({"Pod":{"metadata":{"ownerReferences":[{"kind":"Job","controller":"yes"}]}},"NodeNames":[]})",
-           R"({"Pod":{"spec":[]},"NodeNames":[]})",
-           R"({"Pod":{"spec":{"containers":{}}},"NodeNames":[]})",
-           R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"cpu":true}}}]}},"NodeNames":[]})",
-           R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"cpu":"lots"}}}]}},"NodeNames":[]})",
-           R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"cpu":1.5}}}]}},"NodeNames":[]})",
-           R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"memory":"-1"}}}]}},"NodeNames":[]})",
-           R"({"Pod":{"spec":{"tolerations":{}}},"NodeNames":[]})",
-           R"({"Pod":{"spec":{"tolerations":[{"key":1}]}},"NodeNames":[]})",
-           R"({"Pod":{"spec":{"nodeSelector":{"a":null}}},"NodeNames":[]})",
-           R"({"Pod":{"spec":{"schedulingGates":["g"]}},"NodeNames":[]})",
-           R"({"Pod":{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":{}}}}}},"NodeNames":[]})",
-           R"({"Pod":{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchFields":[{"key":"metadata.name","operator":"In","values":[1]}]}]}}}},"NodeNames":[]})",
-           R"({"Pod":{"status":"Pending"},"NodeNames":[]})",
-           // huge numbers
-           R"({"Pod":{"spec":{"priority":2147483648}},"NodeNames":[]})",
-           R"({"Pod":{"spec":{"priority":1e30}},"NodeNames":[]})",
-           R"({"Pod":{"spec":{"priority":1e400}},"NodeNames":[]})",
-           R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"google.com/tpu":99999999999999999999}}}]}},"NodeNames":[]})",
-           R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"google.com/tpu":"99999999999999999999"}}}]}},"NodeNames":[]})",
-           R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"memory":"1e400"}}}]}},"NodeNames":[]})",
-           std::string(kNulBody, sizeof(kNulBody) - 1),
-       }) {
+  for (
+      const std::string& body : std::vector<std::string>{
+          "",
+          "not json",
+          "{",
+          "[]",
+          "null",
+          "42",
+          deep,
+          absl::StrCat(R"({"Pod":)", deep, R"(,"NodeNames":[]})"),
+          R"({"NodeNames":["a"]})",  // no Pod
+          R"({"Pod":null,"NodeNames":["a"]})",
+          R"({"Pod":"pod","NodeNames":["a"]})",
+          R"({"Pod":[],"NodeNames":["a"]})",
+          R"({"Pod":{}})",  // no node list at all
+          R"({"Pod":{},"Nodes":null,"NodeNames":null})",
+          R"({"Pod":{},"NodeNames":"a"})",
+          R"({"Pod":{},"NodeNames":{"a":1}})",
+          R"({"Pod":{},"NodeNames":[1]})",
+          R"({"Pod":{},"NodeNames":[null]})",
+          R"({"Pod":{},"NodeNames":["a",["b"]]})",
+          R"({"Pod":{},"Nodes":"x"})",
+          R"({"Pod":{},"Nodes":{"items":{}}})",
+          R"({"Pod":{},"Nodes":{"items":[1]}})",
+          R"({"Pod":{},"Nodes":{"items":[{"metadata":{}}]}})",
+          R"({"Pod":{},"Nodes":{"items":[{"metadata":{"name":7}}]}})",
+          R"({"Pod":{"metadata":[]},"NodeNames":[]})",
+          R"({"Pod":{"metadata":{"labels":["a"]}},"NodeNames":[]})",
+          R"({"Pod":{"metadata":{"labels":{"a":1}}},"NodeNames":[]})",
+          R"({"Pod":{"metadata":{"uid":5}},"NodeNames":[]})",
+          R"({"Pod":{"metadata":{"ownerReferences":{}}},"NodeNames":[]})",
+          R"({"Pod":{"metadata":{"ownerReferences":[{"kind":"Job","controller":"yes"}]}},"NodeNames":[]})",
+          R"({"Pod":{"spec":[]},"NodeNames":[]})",
+          R"({"Pod":{"spec":{"containers":{}}},"NodeNames":[]})",
+          R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"cpu":true}}}]}},"NodeNames":[]})",
+          R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"cpu":"lots"}}}]}},"NodeNames":[]})",
+          R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"cpu":1.5}}}]}},"NodeNames":[]})",
+          R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"memory":"-1"}}}]}},"NodeNames":[]})",
+          R"({"Pod":{"spec":{"tolerations":{}}},"NodeNames":[]})",
+          R"({"Pod":{"spec":{"tolerations":[{"key":1}]}},"NodeNames":[]})",
+          R"({"Pod":{"spec":{"nodeSelector":{"a":null}}},"NodeNames":[]})",
+          R"({"Pod":{"spec":{"schedulingGates":["g"]}},"NodeNames":[]})",
+          R"({"Pod":{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":{}}}}}},"NodeNames":[]})",
+          R"({"Pod":{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchFields":[{"key":"metadata.name","operator":"In","values":[1]}]}]}}}},"NodeNames":[]})",
+          R"({"Pod":{"status":"Pending"},"NodeNames":[]})",
+          // huge numbers
+          R"({"Pod":{"spec":{"priority":2147483648}},"NodeNames":[]})",
+          R"({"Pod":{"spec":{"priority":1e30}},"NodeNames":[]})",
+          R"({"Pod":{"spec":{"priority":1e400}},"NodeNames":[]})",
+          R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"google.com/tpu":99999999999999999999}}}]}},"NodeNames":[]})",
+          R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"google.com/tpu":"99999999999999999999"}}}]}},"NodeNames":[]})",
+          R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"memory":"1e400"}}}]}},"NodeNames":[]})",
+          std::string(kNulBody, sizeof(kNulBody) - 1),
+          std::string(kNulAfterBody, sizeof(kNulAfterBody) - 1),
+      }) {
     SCOPED_TRACE(body.substr(0, 160));
     auto args = ParseExtenderArgs(body);
     EXPECT_THAT(args, StatusIs(absl::StatusCode::kInvalidArgument));
@@ -556,15 +598,18 @@ TEST(WireMalformedTest, EveryTruncationOfARealBodyIsAnError) {
   ASSERT_NE(end, std::string::npos);
   for (size_t n = 0; n <= end; ++n) {
     auto args = ParseExtenderArgs(body.substr(0, n));
-    ASSERT_THAT(args, StatusIs(absl::StatusCode::kInvalidArgument)) << "prefix of " << n << " bytes";
+    ASSERT_THAT(args, StatusIs(absl::StatusCode::kInvalidArgument))
+        << "prefix of " << n << " bytes";
   }
   EXPECT_OK(ParseExtenderArgs(body.substr(0, end + 1)));
 }
 
 TEST(WireMalformedTest, ErrorsNameTheField) {
-  auto r = ParseExtenderArgs(R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"cpu":"lots"}}}]}},"NodeNames":[]})");
+  auto r = ParseExtenderArgs(
+      R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"cpu":"lots"}}}]}},"NodeNames":[]})");
   ASSERT_FALSE(r.ok());
-  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("spec.containers[0].resources.requests.cpu"));
+  EXPECT_THAT(std::string(r.status().message()),
+              ::testing::HasSubstr("spec.containers[0].resources.requests.cpu"));
   r = ParseExtenderArgs(R"({"Pod":{},"NodeNames":["a",2]})");
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("NodeNames[1]"));
