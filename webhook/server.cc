@@ -11,7 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
-#include "webhook/cert_reloader.h"
+#include "tls/cert_reloader.h"
 #include "webhook/handler.h"
 
 namespace phalanx::webhook {
@@ -55,7 +55,7 @@ double SecondsSince(std::chrono::steady_clock::time_point t0) {
 struct Server::Impl {
   ServerOptions options;
   Metrics metrics;
-  std::unique_ptr<CertReloader> certs;
+  std::unique_ptr<tls::CertReloader> certs;
   std::unique_ptr<httplib::SSLServer> tls;
   std::unique_ptr<httplib::Server> probes;
   int port = 0;
@@ -129,7 +129,7 @@ Server::~Server() { Stop(); }
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  auto certs = CertReloader::Create(options.tls_cert_file, options.tls_private_key_file);
+  auto certs = tls::CertReloader::Create(options.tls_cert_file, options.tls_private_key_file);
   if (!certs.ok()) return certs.status();
   impl->certs = *std::move(certs);
   Impl* raw = impl.get();

@@ -1,7 +1,7 @@
 // webhook/server.h
 //
 // The HTTPS server of phalanx-webhook: the admission endpoints (webhook/handler.h) plus /healthz,
-// /readyz and /metrics over TLS (>= 1.2, certificate reloaded on file change, webhook/cert_reloader.h),
+// /readyz and /metrics over TLS (>= 1.2, certificate reloaded on file change, tls/cert_reloader.h),
 // and optionally the probes and metrics again over plain HTTP on a separate health address (what
 // kubelet probes and Prometheus scrape). Limits: request bodies over `max_request_bytes` get 413; reads
 // and writes time out; keep-alive connections are reused for many requests (the API server keeps a few

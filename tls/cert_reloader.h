@@ -1,4 +1,4 @@
-// webhook/cert_reloader.h
+// tls/cert_reloader.h
 //
 // The serving certificate and key, reloaded when their files change (cert-manager and kubelet rotate
 // Secret volumes in place by swapping a symlink; scripts rename new files over old ones). Installed
@@ -20,7 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 
-namespace phalanx::webhook {
+namespace phalanx::tls {
 
 class CertReloader {
  public:
@@ -70,4 +70,4 @@ class CertReloader {
   int64_t reloads_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-}  // namespace phalanx::webhook
+}  // namespace phalanx::tls

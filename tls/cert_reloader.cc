@@ -1,4 +1,4 @@
-#include "webhook/cert_reloader.h"
+#include "tls/cert_reloader.h"
 
 #include <sys/stat.h>
 
@@ -15,7 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace phalanx::webhook {
+namespace phalanx::tls {
 namespace {
 
 // TLS 1.2 suites: forward-secret AEAD only. TLS 1.3 suites are OpenSSL's defaults (all AEAD).
@@ -181,4 +181,4 @@ int64_t CertReloader::reload_count() const {
   return reloads_;
 }
 
-}  // namespace phalanx::webhook
+}  // namespace phalanx::tls
