@@ -156,11 +156,20 @@ bool Informer::ListAndReplace() {
     Key k(o.meta.namespace_, o.meta.name);
     fresh.emplace(std::move(k), std::make_shared<const Object>(std::move(o)));
   }
+  // Handlers see whole objects; the cache keeps the transformed ones.
+  std::map<Key, std::shared_ptr<const Object>> cached = fresh;
+  if (options_.cache_transform) {
+    for (auto& [k, obj] : cached) {
+      auto copy = std::make_shared<Object>(*obj);
+      options_.cache_transform(*copy);
+      obj = std::move(copy);
+    }
+  }
   std::map<Key, std::shared_ptr<const Object>> old;
   {
     absl::MutexLock lock(&mu_);
     old.swap(cache_);
-    cache_ = fresh;
+    cache_ = cached;
     indexes_.clear();
     for (const auto& [k, obj] : cache_) IndexLocked(k, nullptr, obj.get());
     rv_ = list->resource_version;
@@ -237,6 +246,12 @@ bool Informer::WatchOnce(bool* made_progress) {
 void Informer::Apply(const WatchEvent& ev) {
   auto obj = std::make_shared<const Object>(ev.object);
   Key k(obj->meta.namespace_, obj->meta.name);
+  std::shared_ptr<const Object> stored = obj;
+  if (options_.cache_transform && ev.type != WatchEventType::kBookmark) {
+    auto copy = std::make_shared<Object>(ev.object);
+    options_.cache_transform(*copy);
+    stored = std::move(copy);
+  }
   std::shared_ptr<const Object> old;
   {
     absl::MutexLock lock(&mu_);
@@ -248,8 +263,8 @@ void Informer::Apply(const WatchEvent& ev) {
       IndexLocked(k, old.get(), nullptr);
       cache_.erase(k);
     } else {
-      IndexLocked(k, old.get(), obj.get());
-      cache_[k] = obj;
+      IndexLocked(k, old.get(), stored.get());
+      cache_[k] = stored;
     }
   }
   for (const EventHandlers& h : handlers_) {

@@ -34,6 +34,11 @@ struct InformerOptions {
   absl::Duration watch_timeout = absl::Minutes(5);  // server-side timeoutSeconds of each watch
   absl::Duration min_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(10);
+  // Applied to each object before it is cached (not to what add/update handlers receive): consumers
+  // that keep their own compact view drop what they do not read (e.g. clear `json`), so the cache holds
+  // little more than keys. Snapshot(), Get(), the `old_obj` of on_update and on_delete's object then
+  // carry the transformed form. nullptr = cache whole objects.
+  std::function<void(Object&)> cache_transform;
 };
 
 struct EventHandlers {

@@ -92,6 +92,44 @@ TEST_P(InformerTest, SyncsThenFollowsChanges) {
   inf.Stop();
 }
 
+TEST_P(InformerTest, CacheTransformKeepsHandlersWholeAndTheCacheSmall) {
+  ASSERT_OK(c().Create(kPods, "default", Pod("a", "x")).status());
+  InformerOptions o;
+  o.cache_transform = [](Object& obj) {
+    obj.json.clear();
+    obj.meta.labels.clear();
+  };
+  Informer inf(c(), kPods, o);
+  absl::Mutex mu;
+  std::vector<std::string> seen;  // json of added objects, then the old object's json of each update
+  EventHandlers h;
+  h.on_add = [&](const Object& obj) {
+    absl::MutexLock lock(&mu);
+    seen.push_back(obj.json.empty() ? "empty" : "whole");
+  };
+  h.on_update = [&](const Object& old_obj, const Object& new_obj) {
+    absl::MutexLock lock(&mu);
+    seen.push_back(absl::StrCat(old_obj.json.empty() ? "empty" : "whole", "->",
+                                new_obj.json.empty() ? "empty" : "whole"));
+  };
+  inf.AddHandlers(h);
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(absl::Seconds(10)));
+  ASSERT_OK(c().Create(kPods, "default", Pod("b", "x")).status());
+  ASSERT_OK(c().Patch(kPods, "default", "a", PatchType::kMerge, R"({"metadata":{"labels":{"v":"2"}}})").status());
+  auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return seen.size() == 3; };
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(10)));
+    EXPECT_THAT(seen, ::testing::ElementsAre("whole", "whole", "empty->whole"));
+  }
+  ASSERT_NE(inf.Get("default", "a"), nullptr);
+  EXPECT_TRUE(inf.Get("default", "a")->json.empty());
+  EXPECT_TRUE(inf.Get("default", "a")->meta.labels.empty());
+  EXPECT_EQ(inf.Get("default", "a")->meta.name, "a");
+  inf.Stop();
+}
+
 TEST_P(InformerTest, IndexesByControllerOwner) {
   ASSERT_OK_AND_ASSIGN(Object js, c().Create(kJobSets, "default", R"({"metadata":{"name":"js"},"spec":{}})"));
   auto owned = [&](const std::string& name, const std::string& uid) {
