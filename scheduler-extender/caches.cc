@@ -1,0 +1,78 @@
+#include "scheduler-extender/caches.h"
+
+#include <utility>
+
+#include "absl/time/clock.h"
+
+namespace phalanx::extender {
+
+void KeepIdentityOnly(kube::Object& object) {
+  object.json.clear();
+  object.json.shrink_to_fit();
+  kube::ObjectMeta meta;
+  meta.name = std::move(object.meta.name);
+  meta.namespace_ = std::move(object.meta.namespace_);
+  meta.uid = std::move(object.meta.uid);
+  meta.resource_version = std::move(object.meta.resource_version);
+  object.meta = std::move(meta);
+  object.api_version.clear();
+  object.kind.clear();
+}
+
+Caches::Caches(kube::Client& client, ExtenderState& state, CachesOptions options)
+    : state_(state), options_(std::move(options)) {
+  kube::InformerOptions io;
+  io.page_size = options_.page_size;
+  io.cache_transform = KeepIdentityOnly;
+  nodes_ = std::make_unique<kube::Informer>(client, kube::kNodes, io);
+  pods_ = std::make_unique<kube::Informer>(client, kube::kPods, io);
+  jobsets_ = std::make_unique<kube::Informer>(client, kube::kJobSets, io);
+  auto changed = [this] {
+    if (options_.on_change) options_.on_change();
+  };
+  nodes_->AddHandlers({
+      [this, changed](const kube::Object& o) { state_.OnNode(o.json); changed(); },
+      [this, changed](const kube::Object&, const kube::Object& o) { state_.OnNode(o.json); changed(); },
+      [this, changed](const kube::Object& o) { state_.OnNodeDeleted(o.meta.name); changed(); },
+  });
+  pods_->AddHandlers({
+      [this, changed](const kube::Object& o) { state_.OnPod(o.json); changed(); },
+      [this, changed](const kube::Object&, const kube::Object& o) { state_.OnPod(o.json); changed(); },
+      [this, changed](const kube::Object& o) {
+        state_.OnPodDeleted(o.meta.namespace_, o.meta.name, o.meta.uid);
+        changed();
+      },
+  });
+  jobsets_->AddHandlers({
+      [this, changed](const kube::Object& o) { state_.OnJobSet(o.json); changed(); },
+      [this, changed](const kube::Object&, const kube::Object& o) { state_.OnJobSet(o.json); changed(); },
+      [this, changed](const kube::Object& o) { state_.OnJobSetDeleted(o.meta.uid); changed(); },
+  });
+}
+
+Caches::~Caches() { Stop(); }
+
+void Caches::Start() {
+  // Nodes first, so recorded reservations find their domains when the JobSets arrive.
+  nodes_->Start();
+  pods_->Start();
+  jobsets_->Start();
+}
+
+void Caches::Stop() {
+  jobsets_->Stop();
+  pods_->Stop();
+  nodes_->Stop();
+}
+
+bool Caches::Synced() const { return nodes_->HasSynced() && pods_->HasSynced() && jobsets_->HasSynced(); }
+
+bool Caches::WaitForSync(absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (const kube::Informer* i : {nodes_.get(), pods_.get(), jobsets_.get()}) {
+    if (!i->WaitForSync(deadline - absl::Now())) return false;
+  }
+  return true;
+}
+
+}  // namespace phalanx::extender

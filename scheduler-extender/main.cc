@@ -1,0 +1,291 @@
+// phalanx-extender: the kube-scheduler extender and gang planner.
+//
+//   phalanx-extender [--kubeconfig=FILE] [--port=8888] [--bind-address=0.0.0.0] [--url-prefix=/scheduler]
+//                    [--tls-cert-file=FILE --tls-private-key-file=FILE [--client-ca-file=FILE]]
+//                    [--health-probe-bind-address=HOST:PORT|0] [--leader-elect[=true|false]]
+//                    [--leader-election-namespace=NS] [--kube-api-qps=2000] [--kube-api-burst=4000]
+//                    [--topology=KEY1,KEY2,...]... [--topology-file=FILE] [--starvation-bound=DURATION]
+//                    [--allow-non-jobset-pods-in-reserved-domains] [--pin-workers=16] [-v]
+//
+// Without --kubeconfig the in-cluster service account is used. Every replica answers /filter and
+// /prioritize from its own caches; with --leader-elect only the holder of the Lease `phalanx-extender`
+// plans (reserves, records, ungates and pins). Topology chains (coarse → fine node label keys) come from
+// --topology, --topology-file and, when the CRD is installed, Kueue Topology objects read at start.
+// Prints "listening on HOST:PORT" on stdout once bound (port 0 = any). Stops on SIGTERM/SIGINT.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "kube/config.h"
+#include "kube/http_client.h"
+#include "kube/leader_election.h"
+#include "scheduler-extender/caches.h"
+#include "scheduler-extender/handler.h"
+#include "scheduler-extender/metrics.h"
+#include "scheduler-extender/planner.h"
+#include "scheduler-extender/server.h"
+#include "scheduler-extender/state.h"
+#include "scheduler-extender/topology_config.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: phalanx-extender [--kubeconfig=FILE] [--port=8888] [--bind-address=0.0.0.0] [--url-prefix=/scheduler]\n"
+    "       [--tls-cert-file=FILE --tls-private-key-file=FILE [--client-ca-file=FILE]]\n"
+    "       [--health-probe-bind-address=HOST:PORT|0] [--leader-elect[=true|false]] [--leader-election-namespace=NS]\n"
+    "       [--kube-api-qps=2000] [--kube-api-burst=4000] [--topology=KEY1,KEY2,...]... [--topology-file=FILE]\n"
+    "       [--starvation-bound=10m] [--allow-non-jobset-pods-in-reserved-domains] [--pin-workers=16] [-v]\n";
+
+// Kueue's topology levels, when the CRD is installed.
+constexpr phalanx::kube::Resource kKueueTopologies{"kueue.x-k8s.io", "v1beta2", "topologies", "Topology",
+                                                   false, false, ""};
+
+int Usage(const std::string& error) {
+  std::fprintf(stderr, "phalanx-extender: %s\n%s", error.c_str(), kUsage);
+  return 2;
+}
+
+bool ParseBool(const std::string& v, bool* out) {
+  if (v == "true" || v == "1") return (*out = true), true;
+  if (v == "false" || v == "0") return (*out = false), true;
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace ext = phalanx::extender;
+  std::string kubeconfig;
+  bool leader_elect = false;
+  bool allow_non_jobset = false;
+  std::string election_ns;
+  double qps = 2000;
+  int64_t burst = 4000;
+  int64_t pin_workers = 16;
+  std::vector<std::string> topology_flags;
+  std::string topology_file;
+  absl::Duration starvation = absl::Minutes(10);
+  ext::ServerOptions server_options;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (arg == "-v" || arg.rfind("-v=", 0) == 0 || arg.rfind("--v=", 0) == 0) {
+      phalanx::log::SetMinLevel(phalanx::log::Level::kDebug);
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0) return Usage(absl::StrCat("unexpected argument ", arg));
+    std::string name = arg.substr(2);
+    std::string value;
+    bool has_value = false;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    if (name == "leader-elect" || name == "allow-non-jobset-pods-in-reserved-domains") {
+      bool* target = name == "leader-elect" ? &leader_elect : &allow_non_jobset;
+      if (!has_value) {
+        *target = true;
+      } else if (!ParseBool(value, target)) {
+        return Usage(absl::StrCat("bad --", name));
+      }
+      continue;
+    }
+    if (!has_value) {
+      if (i + 1 >= argc) return Usage(absl::StrCat("flag --", name, " needs a value"));
+      value = argv[++i];
+    }
+    if (name == "kubeconfig") {
+      kubeconfig = value;
+    } else if (name == "port") {
+      if (!absl::SimpleAtoi(value, &server_options.port) || server_options.port < 0 || server_options.port > 65535) {
+        return Usage("bad --port");
+      }
+    } else if (name == "bind-address") {
+      server_options.bind_address = value;
+    } else if (name == "url-prefix") {
+      server_options.url_prefix = value;
+    } else if (name == "tls-cert-file") {
+      server_options.tls_cert_file = value;
+    } else if (name == "tls-private-key-file") {
+      server_options.tls_private_key_file = value;
+    } else if (name == "client-ca-file") {
+      server_options.client_ca_file = value;
+    } else if (name == "health-probe-bind-address") {
+      server_options.health_probe_bind_address = value;
+    } else if (name == "leader-election-namespace") {
+      election_ns = value;
+    } else if (name == "kube-api-qps") {
+      if (!absl::SimpleAtod(value, &qps) || qps < 0) return Usage("bad --kube-api-qps");
+    } else if (name == "kube-api-burst") {
+      if (!absl::SimpleAtoi(value, &burst) || burst < 0) return Usage("bad --kube-api-burst");
+    } else if (name == "pin-workers") {
+      if (!absl::SimpleAtoi(value, &pin_workers) || pin_workers < 1) return Usage("bad --pin-workers");
+    } else if (name == "topology") {
+      topology_flags.push_back(value);
+    } else if (name == "topology-file") {
+      topology_file = value;
+    } else if (name == "starvation-bound") {
+      if (!absl::ParseDuration(value, &starvation) || starvation < absl::ZeroDuration()) {
+        return Usage("bad --starvation-bound (e.g. 10m, 90s)");
+      }
+    } else {
+      return Usage(absl::StrCat("unknown flag --", name));
+    }
+  }
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<phalanx::kube::RestConfig> config =
+      kubeconfig.empty() ? phalanx::kube::InClusterConfig() : phalanx::kube::LoadKubeconfig(kubeconfig);
+  if (!config.ok()) {
+    PHALANX_LOG(kError, "no API server configuration", {{"error", config.status().ToString()}});
+    return 1;
+  }
+  config->qps = qps;
+  config->burst = static_cast<int>(burst);
+  if (election_ns.empty()) election_ns = config->namespace_.empty() ? "default" : config->namespace_;
+  absl::StatusOr<std::unique_ptr<phalanx::kube::HttpClient>> client = phalanx::kube::HttpClient::Create(*config);
+  if (!client.ok()) {
+    PHALANX_LOG(kError, "cannot build API client", {{"error", client.status().ToString()}});
+    return 1;
+  }
+
+  // Topology chains: flags, file, then Kueue Topology objects.
+  ext::TopologySources sources;
+  sources.flags = topology_flags;
+  sources.file = topology_file;
+  absl::StatusOr<phalanx::kube::ObjectList> kueue = (*client)->List(kKueueTopologies, "", {});
+  if (kueue.ok()) {
+    for (const phalanx::kube::Object& o : kueue->items) sources.kueue_topologies.push_back(o.json);
+  } else if (!absl::IsNotFound(kueue.status())) {
+    PHALANX_LOG(kWarning, "Kueue Topology objects not read", {{"error", kueue.status().ToString()}});
+  }
+  absl::StatusOr<phalanx::placement::TopologyConfig> topology = ext::BuildTopology(sources);
+  if (!topology.ok()) {
+    std::fprintf(stderr, "phalanx-extender: %s\n", std::string(topology.status().message()).c_str());
+    return 2;
+  }
+
+  ext::StateOptions state_options;
+  state_options.topology = *topology;
+  state_options.queue.starvation_bound = starvation;
+  state_options.filter.allow_non_jobset_pods_in_reserved_domains = allow_non_jobset;
+  ext::ExtenderState state(state_options);
+  ext::Metrics metrics;
+  metrics.SetCounts([&state] { return state.Counts(); });
+  phalanx::RealClock clock;
+
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  std::unique_ptr<ext::Caches> caches;
+  ext::PlannerOptions planner_options;
+  planner_options.pin_workers = static_cast<int>(pin_workers);
+  planner_options.reporting_instance = host;
+  std::atomic<bool> synced{false};
+  ext::Planner planner(**client, state, clock, metrics, [&synced] { return synced.load(); }, planner_options);
+  ext::CachesOptions caches_options;
+  caches_options.on_change = [&planner] { planner.Wake(); };
+  caches = std::make_unique<ext::Caches>(**client, state, caches_options);
+
+  ext::Handler handler(state, metrics);
+  absl::StatusOr<std::unique_ptr<ext::Server>> server =
+      ext::Server::Start(server_options, handler, metrics, [&synced] { return synced.load(); });
+  if (!server.ok()) {
+    PHALANX_LOG(kError, "cannot serve", {{"error", server.status().ToString()}});
+    return 1;
+  }
+  std::printf("listening on %s:%d\n", server_options.bind_address.c_str(), (*server)->port());
+  if ((*server)->probe_port() > 0) std::printf("health probes on port %d\n", (*server)->probe_port());
+  std::fflush(stdout);
+  PHALANX_LOG(kInfo, "extender starting",
+              {{"port", (*server)->port()}, {"prefix", server_options.url_prefix},
+               {"topology_chains", topology->chains.size()}, {"leader_elect", leader_elect ? "true" : "false"}});
+
+  caches->Start();
+  planner.Start();
+  std::thread sync_waiter([&] {
+    if (caches->WaitForSync(absl::Hours(24))) {
+      synced = true;
+      PHALANX_LOG(kInfo, "caches synced");
+      planner.Wake();
+    }
+  });
+  sync_waiter.detach();
+
+  absl::Notification done;
+  std::atomic<bool> shutting_down{false};
+  int exit_code = 0;
+  std::unique_ptr<phalanx::kube::LeaderElector> elector;
+  if (leader_elect) {
+    std::random_device rd;
+    phalanx::kube::LeaderElectionConfig lec;
+    lec.namespace_ = election_ns;
+    lec.name = "phalanx-extender";
+    lec.identity = absl::StrCat(host, "_", rd());
+    phalanx::kube::LeaderCallbacks callbacks;
+    callbacks.on_started_leading = [&] {
+      PHALANX_LOG(kInfo, "started leading", {{"identity", lec.identity}});
+      metrics.SetLeader(true);
+      planner.SetLeading(true);
+    };
+    callbacks.on_stopped_leading = [&] {
+      planner.SetLeading(false);
+      metrics.SetLeader(false);
+      if (shutting_down) return;
+      // Another replica plans now; this one keeps answering /filter from its caches.
+      PHALANX_LOG(kWarning, "stopped leading; serving /filter only");
+    };
+    elector = std::make_unique<phalanx::kube::LeaderElector>(**client, clock, lec, callbacks);
+    elector->Start();
+  } else {
+    metrics.SetLeader(true);
+    planner.SetLeading(true);
+  }
+
+  std::thread serve([&] {
+    absl::Status s = (*server)->Run();
+    if (!s.ok()) {
+      PHALANX_LOG(kError, "server stopped", {{"error", s.ToString()}});
+      exit_code = 1;
+      if (!done.HasBeenNotified()) done.Notify();
+    }
+  });
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    PHALANX_LOG(kInfo, "shutting down", {{"signal", sig}});
+    if (!done.HasBeenNotified()) done.Notify();
+  });
+  done.WaitForNotification();
+  shutting_down = true;
+  (*server)->Stop();
+  serve.join();
+  planner.Stop();
+  if (elector) elector->Stop();
+  caches->Stop();
+  std::fflush(nullptr);
+  _exit(exit_code);  // the waiter thread may still sit in sigwait
+}

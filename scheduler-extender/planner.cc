@@ -1,0 +1,169 @@
+#include "scheduler-extender/planner.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "api/labels.h"
+#include "common/log.h"
+#include "common/strings.h"
+#include "nlohmann/json.hpp"
+
+namespace phalanx::extender {
+namespace {
+
+constexpr char kReportingController[] = "phalanx.dev/extender";
+
+// {"metadata":{"annotations":{"phalanx.dev/reservations": value | null}}}
+std::string RecordPatch(const std::string& value) {
+  nlohmann::json patch;
+  nlohmann::json& annotations = patch["metadata"]["annotations"];
+  if (value.empty()) {
+    annotations[std::string(api::kReservationsKey)] = nullptr;
+  } else {
+    annotations[std::string(api::kReservationsKey)] = value;
+  }
+  return patch.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+kube::ObjectReference JobSetReference(const JobSetRef& js) {
+  kube::ObjectReference ref;
+  ref.api_version = std::string(api::kJobSetApiVersion);
+  ref.kind = std::string(api::kJobSetKind);
+  ref.namespace_ = js.ns;
+  ref.name = js.name;
+  ref.uid = js.uid;
+  return ref;
+}
+
+}  // namespace
+
+Planner::Planner(kube::Client& client, ExtenderState& state, const Clock& clock, Metrics& metrics,
+                 std::function<bool()> ready, PlannerOptions options)
+    : client_(client),
+      state_(state),
+      clock_(clock),
+      metrics_(metrics),
+      ready_(std::move(ready)),
+      options_(std::move(options)),
+      events_(client, clock, kube::EventSource{kReportingController, options_.reporting_instance}) {}
+
+Planner::~Planner() { Stop(); }
+
+void Planner::Start() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Planner::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void Planner::SetLeading(bool leading) {
+  leading_ = leading;
+  Wake();
+}
+
+void Planner::Wake() {
+  absl::MutexLock lock(&mu_);
+  woken_ = true;
+}
+
+void Planner::Loop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto cond = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return woken_ || stopping_; };
+      mu_.AwaitWithTimeout(absl::Condition(&cond), options_.resync);
+      if (stopping_) return;
+      woken_ = false;
+    }
+    RunOnce();
+  }
+}
+
+void Planner::RunOnce() {
+  absl::MutexLock round(&round_mu_);
+  if (ready_ && !ready_()) return;
+  if (!leading_) {
+    state_.Sync();
+    return;
+  }
+  const absl::Time start = absl::Now();
+  PlanActions actions = state_.Plan(clock_.Now());
+  metrics_.ObserveRound(actions.placed_gangs, actions.waiting_gangs, absl::Now() - start);
+  Execute(std::move(actions));
+}
+
+void Planner::Execute(PlanActions actions) {
+  for (const RecordAction& r : actions.records) {
+    absl::StatusOr<kube::Object> done =
+        client_.Patch(kube::kJobSets, r.jobset.ns, r.jobset.name, kube::PatchType::kMerge, RecordPatch(r.value));
+    if (!done.ok()) {
+      metrics_.CountApiError("record");
+      PHALANX_LOG(kWarning, "reservation not recorded",
+                  {{"jobset", absl::StrCat(r.jobset.ns, "/", r.jobset.name)}, {"error", done.status().ToString()}});
+      continue;
+    }
+    state_.Recorded(r.jobset.uid, r.value);
+    PHALANX_LOG(kInfo, "reservation recorded",
+                {{"jobset", absl::StrCat(r.jobset.ns, "/", r.jobset.name)}, {"reservation", r.value}});
+  }
+  if (!actions.records.empty()) {
+    // Pins of gangs just recorded are handed out by the next Plan; run it now rather than a tick later.
+    PlanActions more = state_.Plan(clock_.Now());
+    for (PinAction& p : more.pins) actions.pins.push_back(std::move(p));
+    for (EventAction& e : more.events) actions.events.push_back(std::move(e));
+    if (!more.records.empty()) Wake();  // written next round
+  }
+
+  // Pins in parallel: each is one PATCH; the API server is the limit, not this loop.
+  std::atomic<size_t> next{0};
+  const size_t n = actions.pins.size();
+  auto worker = [&] {
+    for (size_t i = next++; i < n; i = next++) {
+      const PinAction& p = actions.pins[i];
+      absl::StatusOr<kube::Object> done =
+          client_.Patch(kube::kPods, p.ns, p.name, kube::PatchType::kJson, p.patch.ToJson());
+      if (done.ok()) {
+        state_.Pinned(p.uid);
+        metrics_.CountPinned();
+      } else {
+        state_.PinFailed(p.uid, done.status().ToString());
+        metrics_.CountApiError("pin");
+        if (!absl::IsNotFound(done.status()) && !absl::IsAborted(done.status())) {
+          PHALANX_LOG(kWarning, "pin refused",
+                      {{"pod", absl::StrCat(p.ns, "/", p.name)}, {"error", done.status().ToString()}});
+          absl::Status s = events_.Record(JobSetReference(p.jobset), "Warning", "PinFailed", "Pin",
+                                          absl::StrCat("pod ", p.name, " could not be ungated and pinned to ",
+                                                       p.domain.empty() ? std::string("its gang") : p.domain, ": ",
+                                                       done.status().message()));
+          (void)s;
+        }
+      }
+    }
+  };
+  const int workers = static_cast<int>(std::min<size_t>(n, std::max(1, options_.pin_workers)));
+  std::vector<std::thread> threads;
+  for (int i = 1; i < workers; ++i) threads.emplace_back(worker);
+  if (n > 0) worker();
+  for (std::thread& t : threads) t.join();
+
+  for (const EventAction& e : actions.events) {
+    absl::Status s = events_.Record(JobSetReference(e.jobset), e.type, e.reason, "Place", e.note);
+    if (!s.ok()) {
+      metrics_.CountApiError("event");
+      PHALANX_LOG(kDebug, "event not recorded", {{"error", s.ToString()}});
+    }
+  }
+}
+
+}  // namespace phalanx::extender

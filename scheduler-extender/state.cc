@@ -1,0 +1,543 @@
+#include "scheduler-extender/state.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "api/jobset_codec.h"
+#include "api/labels.h"
+#include "common/strings.h"
+#include "placement/topology.h"
+#include "scheduler-extender/to_placement.h"
+#include "scheduler-extender/wire.h"
+
+namespace phalanx::extender {
+namespace {
+
+using placement::DomainId;
+using placement::GangDemand;
+using placement::GangId;
+using placement::JobKey;
+using placement::kNoDomain;
+
+// Upstream's terminal conditions, and the terminal state field.
+bool Finished(const api::JobSet& js) {
+  if (!js.status.has_value()) return false;
+  if (js.status->terminal_state.has_value() && !js.status->terminal_state->empty()) return true;
+  for (const api::Condition& c : js.status->conditions) {
+    if ((c.type == "Completed" || c.type == "Failed") && c.status == "True") return true;
+  }
+  return false;
+}
+
+// A JobSet asks for Phalanx placement when it (or one of its ReplicatedJob templates) names an
+// exclusive topology or a gang policy — the same rule the pod webhook gates pods by.
+bool WantsPlacement(const api::JobSet& js) {
+  if (js.metadata.Annotation(api::kExclusiveKey) || js.metadata.Annotation(api::kGangPolicyKey)) return true;
+  for (const api::ReplicatedJob& rj : js.spec.rjobs()) {
+    if (rj.template_.metadata.Annotation(api::kExclusiveKey) ||
+        rj.template_.metadata.Annotation(api::kGangPolicyKey)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<JobKey> JobKeyOf(const api::PodInfo& pod) {
+  auto uid = pod.metadata.Label(api::kJobSetUidKey);
+  auto rj = pod.metadata.Label(api::kReplicatedJobNameKey);
+  auto idx = pod.metadata.Label(api::kJobIndexKey);
+  int32_t index = 0;
+  if (!uid || !rj || !idx || !absl::SimpleAtoi(*idx, &index)) return std::nullopt;
+  return JobKey{*uid, *rj, index};
+}
+
+// A member of a reserved gang whose Job holds no exclusive domain: only the gate goes.
+absl::StatusOr<api::JsonPatch> UngatePatch(const PinShape& pod) {
+  const int i = pod.GateIndex(api::kPlacementGate);
+  if (i < 0) return absl::FailedPreconditionError("the pod does not carry the phalanx.dev/placement gate");
+  api::JsonPatch patch;
+  const std::string path = absl::StrCat("/spec/schedulingGates/", i);
+  patch.Test(path + "/name", api::PatchValue::String(api::kPlacementGate));
+  patch.Remove(path);
+  return patch;
+}
+
+std::string GangName(const GangDemand& g) {
+  switch (g.policy) {
+    case placement::GangPolicy::kJob:
+      return g.jobs.empty() ? std::string("job") : absl::StrCat("job ", g.jobs.front().name);
+    case placement::GangPolicy::kReplicatedJob:
+      return absl::StrCat("replicated job ", g.id.replicated_job);
+    case placement::GangPolicy::kJobSet:
+      return "jobset";
+  }
+  return "gang";
+}
+
+}  // namespace
+
+ExtenderState::ExtenderState(StateOptions options)
+    : options_(std::move(options)), cluster_(options_.topology), queue_(options_.queue) {}
+
+// --- events ------------------------------------------------------------------------------------
+
+void ExtenderState::OnNode(std::string_view node_json) {
+  absl::StatusOr<api::ClusterState> decoded = api::DecodeClusterState(node_json);
+  if (!decoded.ok() || decoded->nodes.size() != 1) return;  // the informer only hands us Nodes
+  placement::Node node = ToNode(decoded->nodes.front());
+  absl::MutexLock lock(&mu_);
+  cluster_.UpsertNode(node);
+  dirty_ = nodes_changed_ = true;
+}
+
+void ExtenderState::OnNodeDeleted(std::string_view name) {
+  absl::MutexLock lock(&mu_);
+  cluster_.RemoveNode(name);
+  dirty_ = nodes_changed_ = true;
+}
+
+void ExtenderState::OnPod(std::string_view pod_json) {
+  absl::StatusOr<api::PodInfo> pod = DecodePodInfo(pod_json);
+  if (!pod.ok() || !pod->metadata.uid.has_value()) return;
+  const std::string& uid = *pod->metadata.uid;
+  std::optional<GatedPod> gated;
+  const auto& gates = pod->scheduling.scheduling_gates;
+  const bool ours = std::find(gates.begin(), gates.end(), std::string(api::kPlacementGate)) != gates.end();
+  if (pod->node_name.empty() && ours) {
+    if (std::optional<JobKey> job = JobKeyOf(*pod); job.has_value()) {
+      if (absl::StatusOr<PinShape> shape = ReadPinShape(pod_json); shape.ok()) {
+        gated.emplace();
+        gated->ns = pod->metadata.namespace_or_default();
+        gated->name = pod->metadata.name_or_empty();
+        gated->job = *job;
+        gated->shape = *std::move(shape);
+        gated->only_our_gate = gates.size() == 1;
+        gated->resource_version = pod->metadata.resource_version.value_or("");
+      }
+    }
+  }
+  std::optional<placement::BoundPod> bound = ToBoundPod(*pod);
+  absl::MutexLock lock(&mu_);
+  pod_uids_[absl::StrCat(pod->metadata.namespace_or_default(), "/", pod->metadata.name_or_empty())] = uid;
+  if (bound.has_value()) {
+    cluster_.UpsertPod(*bound);
+  } else {
+    cluster_.RemovePod(uid);
+  }
+  if (gated.has_value()) {
+    auto it = gated_.find(uid);
+    if (it != gated_.end()) {
+      gated->in_flight = it->second.in_flight;
+      gated->failed = it->second.failed;
+      gated->failed_version = it->second.failed_version;
+    }
+    gated_[uid] = *std::move(gated);
+    dirty_ = true;
+  } else {
+    gated_.erase(uid);
+  }
+}
+
+void ExtenderState::OnPodDeleted(std::string_view ns, std::string_view name, std::string_view uid) {
+  absl::MutexLock lock(&mu_);
+  std::string key = absl::StrCat(std::string(ns), "/", std::string(name));
+  std::string id(uid);
+  if (id.empty()) {
+    auto it = pod_uids_.find(key);
+    if (it != pod_uids_.end()) id = it->second;
+  }
+  pod_uids_.erase(key);
+  cluster_.RemovePod(id);
+  gated_.erase(id);
+}
+
+void ExtenderState::OnJobSet(std::string_view jobset_json) {
+  absl::StatusOr<api::JobSet> js = api::DecodeJobSet(jobset_json);
+  if (!js.ok() || !js->metadata.uid.has_value()) return;
+  absl::MutexLock lock(&mu_);
+  UpsertJobSetLocked(*js);
+}
+
+void ExtenderState::OnJobSetDeleted(std::string_view uid) {
+  absl::MutexLock lock(&mu_);
+  auto it = jobsets_.find(std::string(uid));
+  if (it == jobsets_.end()) return;
+  ReleaseJobSetLocked(it->second);
+  jobsets_.erase(it);
+  dirty_ = true;
+}
+
+void ExtenderState::UpsertJobSetLocked(const api::JobSet& js) {
+  const std::string uid = *js.metadata.uid;
+  if (!WantsPlacement(js)) {
+    auto it = jobsets_.find(uid);
+    if (it != jobsets_.end()) {
+      ReleaseJobSetLocked(it->second);
+      jobsets_.erase(it);
+    }
+    return;
+  }
+  JobSetEntry& e = jobsets_[uid];
+  e.ref = {js.metadata.namespace_or_default(), js.metadata.name_or_empty(), uid};
+  e.suspended = js.spec.suspend.value_or(false);
+  e.active = !e.suspended && !js.metadata.deletion_timestamp.has_value() && !Finished(js);
+  std::optional<std::string> recorded = js.metadata.Annotation(api::kReservationsKey);
+  if (recorded != e.recorded) {
+    e.recorded = recorded;
+    e.adopt_pending = true;
+  }
+  absl::StatusOr<placement::JobSetDemand> demand = ToJobSetDemand(js);
+  if (demand.ok()) {
+    e.demand_error.clear();
+    e.gangs = placement::MakeGangs(*demand);
+  } else {
+    e.demand_error = std::string(demand.status().message());
+    e.gangs.clear();
+  }
+  if (!e.active) {
+    ReleaseJobSetLocked(e);
+  }
+  dirty_ = true;
+}
+
+void ExtenderState::ReleaseJobSetLocked(JobSetEntry& e) {
+  for (const GangDemand& g : e.gangs) {
+    reservations_.Release(cluster_, g.id);
+    queue_.Remove(g.id);
+  }
+  // Gangs of an older demand (the spec changed) are keyed by the same JobSet uid.
+  for (const GangId& id : reservations_.Gangs()) {
+    if (id.jobset_uid == e.ref.uid) reservations_.Release(cluster_, id);
+  }
+}
+
+// --- sync (any replica) ------------------------------------------------------------------------
+
+void ExtenderState::Sync() {
+  absl::MutexLock lock(&mu_);
+  SyncLocked();
+}
+
+void ExtenderState::SyncLocked() {
+  if (!dirty_) return;
+  dirty_ = false;
+  for (auto& [uid, e] : jobsets_) {
+    if (!e.active) continue;
+    if (e.adopt_pending && !AdoptLocked(e, final_adoption_)) dirty_ = true;  // retry once more is known
+    for (const GangDemand& g : e.gangs) {
+      if (reservations_.Find(g.id) == nullptr) {
+        queue_.Upsert(g);
+      } else {
+        queue_.Remove(g.id);
+      }
+    }
+  }
+}
+
+bool ExtenderState::AdoptLocked(JobSetEntry& e, bool final) {
+  e.adopt_pending = false;
+  if (!e.recorded.has_value() || e.recorded->empty()) return true;
+  absl::StatusOr<ReservationRecord> record = DecodeReservationRecord(*e.recorded);
+  if (!record.ok()) return true;  // not ours to repair: the planner overwrites it when it places
+  bool complete = true;
+  for (const GangDemand& g : e.gangs) {
+    // Only gangs whose every Job is in the record were recorded.
+    std::vector<std::pair<JobKey, std::string>> domains;
+    bool present = true;
+    bool same = true;
+    const placement::Reservation* held = reservations_.Find(g.id);
+    for (size_t i = 0; i < g.jobs.size(); ++i) {
+      const placement::JobDemand& j = g.jobs[i];
+      auto it = record->find(RecordJobName(j.key.replicated_job, j.key.index));
+      if (it == record->end()) {
+        present = false;
+        break;
+      }
+      std::string path;
+      if (!it->second.empty()) {
+        absl::StatusOr<std::pair<std::string, std::string>> split = SplitDomainLabel(it->second);
+        if (!split.ok()) {
+          present = false;
+          break;
+        }
+        path = split->second;
+        domains.emplace_back(j.key, path);
+      }
+      if (held != nullptr) {
+        const DomainId d = i < held->jobs.size() ? held->jobs[i].domain : kNoDomain;
+        const std::string have = d == kNoDomain ? "" : cluster_.DomainLabel(d);
+        if (have != it->second) same = false;
+      }
+    }
+    if (!present || (held != nullptr && same)) continue;
+    if (held != nullptr) reservations_.Release(cluster_, g.id);
+    absl::Status adopted = reservations_.Adopt(cluster_, g, domains);
+    if (adopted.ok()) {
+      queue_.Remove(g.id);
+    } else if (absl::IsNotFound(adopted) && !final) {
+      complete = false;  // a node of the domain may not be known yet
+      e.adopt_pending = true;
+    }
+    // Otherwise the recorded domain is gone or taken: the gang is placed afresh and the record rewritten.
+  }
+  return complete;
+}
+
+// --- planning (leader) -------------------------------------------------------------------------
+
+std::string ExtenderState::WantedLocked(const JobSetEntry& e) const {
+  ReservationRecord record;
+  for (const GangDemand& g : e.gangs) {
+    const placement::Reservation* r = reservations_.Find(g.id);
+    if (r == nullptr) continue;
+    for (const placement::JobSlot& s : r->jobs) {
+      record[RecordJobName(s.job.replicated_job, s.job.index)] =
+          s.domain == kNoDomain ? "" : cluster_.DomainLabel(s.domain);
+    }
+  }
+  return record.empty() ? "" : EncodeReservationRecord(record);
+}
+
+bool ExtenderState::GangRecordedLocked(const JobSetEntry& e, const GangId& gang) const {
+  const placement::Reservation* r = reservations_.Find(gang);
+  if (r == nullptr || !e.recorded.has_value()) return false;
+  absl::StatusOr<ReservationRecord> record = DecodeReservationRecord(*e.recorded);
+  if (!record.ok()) return false;
+  for (const placement::JobSlot& s : r->jobs) {
+    auto it = record->find(RecordJobName(s.job.replicated_job, s.job.index));
+    if (it == record->end()) return false;
+    if (it->second != (s.domain == kNoDomain ? "" : cluster_.DomainLabel(s.domain))) return false;
+  }
+  return true;
+}
+
+const GangDemand* ExtenderState::GangOfJobLocked(const JobKey& job) const {
+  auto it = jobsets_.find(job.jobset_uid);
+  if (it == jobsets_.end()) return nullptr;
+  for (const GangDemand& g : it->second.gangs) {
+    for (const placement::JobDemand& j : g.jobs) {
+      if (j.key == job) return &g;
+    }
+  }
+  return nullptr;
+}
+
+PinTarget ExtenderState::TargetLocked(DomainId domain) const {
+  PinTarget t;
+  const placement::Domain& d = cluster_.domain(domain);
+  const placement::Level& level = cluster_.level(d.level);
+  const std::vector<std::string> keys = placement::PathKeys(cluster_.topology(), level.key);
+  std::vector<std::string> values = absl::StrSplit(d.path, '/');
+  if (values.size() == keys.size()) {
+    for (size_t i = 0; i < keys.size(); ++i) t.path_labels.emplace_back(keys[i], values[i]);
+  } else {
+    t.path_labels.emplace_back(level.key, d.path);
+  }
+  for (placement::NodeId n : d.nodes) t.nodes.push_back(cluster_.node(n).name);
+  std::sort(t.nodes.begin(), t.nodes.end());
+  return t;
+}
+
+void ExtenderState::CollectPinsLocked(PlanActions& out) {
+  for (auto& [uid, p] : gated_) {
+    if (!p.only_our_gate || p.in_flight || (p.failed && p.failed_version == p.resource_version)) continue;
+    auto found = reservations_.FindJob(p.job);
+    if (!found.has_value()) continue;
+    auto js = jobsets_.find(p.job.jobset_uid);
+    if (js == jobsets_.end() || !js->second.active) continue;
+    if (!GangRecordedLocked(js->second, found->first->gang)) continue;
+    const DomainId domain = found->second->domain;
+    absl::StatusOr<api::JsonPatch> patch = domain != kNoDomain ? PinPatch(p.shape, TargetLocked(domain))
+                                                                : UngatePatch(p.shape);
+    if (!patch.ok()) {
+      p.failed = true;
+      p.failed_version = p.resource_version;
+      out.events.push_back({js->second.ref, "Warning", "PinFailed",
+                            absl::StrCat("pod ", p.name, " cannot be pinned to ",
+                                         domain == kNoDomain ? "its gang" : cluster_.DomainLabel(domain), ": ",
+                                         patch.status().message())});
+      continue;
+    }
+    p.in_flight = true;
+    out.pins.push_back({p.ns, p.name, uid, js->second.ref,
+                        domain == kNoDomain ? "" : cluster_.DomainLabel(domain), *std::move(patch)});
+  }
+}
+
+PlanActions ExtenderState::Plan(absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  // The planner runs only once the caches have synced: a recorded domain that is unknown now is gone.
+  final_adoption_ = true;
+  dirty_ = true;
+  SyncLocked();
+  PlanActions out;
+
+  // Reserved gangs whose domains lost health or nodes: the engine moves Jobs without bound pods.
+  if (nodes_changed_) {
+    nodes_changed_ = false;
+    for (auto& [uid, e] : jobsets_) {
+      if (!e.active) continue;
+      for (const GangDemand& g : e.gangs) {
+        if (reservations_.Find(g.id) == nullptr) continue;
+        placement::ReserveResult r = reservations_.Reserve(cluster_, g);
+        if (!r.moved.empty()) {
+          std::vector<std::string> names;
+          for (const JobKey& k : r.moved) {
+            auto slot = reservations_.FindJob(k);
+            if (slot.has_value() && slot->second->domain != kNoDomain) {
+              names.push_back(absl::StrCat(slot->second->name, " to ", cluster_.DomainLabel(slot->second->domain)));
+            }
+          }
+          out.events.push_back({e.ref, "Normal", "GangMoved",
+                                absl::StrCat(GangName(g), ": moved ", absl::StrJoin(names, ", "),
+                                             " (its domain can no longer hold it)")});
+        }
+        if (!r.placed()) {
+          // The gang lost its reservation altogether (e.g. its Jobs changed and nothing fits).
+          queue_.Upsert(g);
+        }
+      }
+    }
+  }
+
+  placement::PlanRound round = queue_.Plan(cluster_, reservations_, now);
+  for (const GangId& id : round.placed) {
+    auto it = jobsets_.find(id.jobset_uid);
+    if (it == jobsets_.end()) continue;
+    JobSetEntry& e = it->second;
+    const placement::Reservation* r = reservations_.Find(id);
+    if (r == nullptr) continue;
+    std::vector<std::string> where;
+    for (const placement::JobSlot& s : r->jobs) {
+      if (s.domain != kNoDomain) where.push_back(absl::StrCat(s.name, " on ", cluster_.DomainLabel(s.domain)));
+    }
+    const GangDemand* g = nullptr;
+    for (const GangDemand& c : e.gangs) {
+      if (c.id == id) g = &c;
+    }
+    std::string note = absl::StrCat(g ? GangName(*g) : std::string("gang"), " placed",
+                                    where.empty() ? std::string() : absl::StrCat(": ", absl::StrJoin(where, ", ")));
+    e.last_event[id] = note;
+    out.events.push_back({e.ref, "Normal", "GangPlaced", std::move(note)});
+    ++out.placed_gangs;
+  }
+  for (const placement::PlanRound::Waiting& w : round.waiting) {
+    auto it = jobsets_.find(w.gang.jobset_uid);
+    if (it == jobsets_.end()) continue;
+    JobSetEntry& e = it->second;
+    const GangDemand* g = nullptr;
+    for (const GangDemand& c : e.gangs) {
+      if (c.id == w.gang) g = &c;
+    }
+    std::string note = absl::StrCat(g ? GangName(*g) : std::string("gang"), " waits: ", w.reason);
+    ++out.waiting_gangs;
+    std::string& last = e.last_event[w.gang];
+    if (last == note) continue;
+    last = note;
+    out.events.push_back({e.ref, "Warning", "GangWaiting", std::move(note)});
+  }
+
+  for (auto& [uid, e] : jobsets_) {
+    if (e.active && e.adopt_pending) continue;  // its record is not reflected yet: never overwrite it blindly
+    const std::string wanted = e.active ? WantedLocked(e) : "";
+    const std::string have = e.recorded.value_or("");
+    if (wanted == have) continue;
+    if (!e.active && !e.suspended) continue;  // finished or deleting: the record may stay
+    out.records.push_back({e.ref, wanted});
+  }
+  CollectPinsLocked(out);
+  return out;
+}
+
+void ExtenderState::Recorded(const std::string& jobset_uid, const std::string& value) {
+  absl::MutexLock lock(&mu_);
+  auto it = jobsets_.find(jobset_uid);
+  if (it == jobsets_.end()) return;
+  if (value.empty()) {
+    it->second.recorded.reset();
+  } else {
+    it->second.recorded = value;
+  }
+  dirty_ = true;
+}
+
+void ExtenderState::Pinned(const std::string& pod_uid) {
+  absl::MutexLock lock(&mu_);
+  // The informer's update removes the pod from the gated set; until then it must not be pinned twice.
+  auto it = gated_.find(pod_uid);
+  if (it != gated_.end()) it->second.only_our_gate = false;
+}
+
+void ExtenderState::PinFailed(const std::string& pod_uid, const std::string& error) {
+  (void)error;
+  absl::MutexLock lock(&mu_);
+  auto it = gated_.find(pod_uid);
+  if (it == gated_.end()) return;
+  it->second.in_flight = false;
+  it->second.failed = true;
+  it->second.failed_version = it->second.resource_version;
+  dirty_ = true;
+}
+
+// --- scheduler calls ---------------------------------------------------------------------------
+
+placement::FilterResult ExtenderState::Filter(const api::PodInfo& pod, absl::Span<const std::string_view> names) {
+  placement::PodDemand demand = ToPodDemand(pod);
+  if (demand.job.has_value() && !demand.exclusive_key.empty()) {
+    bool reserve = false;
+    {
+      absl::ReaderMutexLock lock(&mu_);
+      reserve = !reservations_.FindJob(*demand.job).has_value();
+    }
+    if (reserve) {
+      // First sight of a member whose gang holds nothing (pods not gated: no webhook). Same Reserve call
+      // as the planner; the planner records it on the API.
+      absl::MutexLock lock(&mu_);
+      SyncLocked();
+      if (!reservations_.FindJob(*demand.job).has_value()) {
+        if (const GangDemand* g = GangOfJobLocked(*demand.job); g != nullptr) {
+          auto js = jobsets_.find(demand.job->jobset_uid);
+          if (js != jobsets_.end() && js->second.active) {
+            placement::ReserveResult r = reservations_.Reserve(cluster_, *g);
+            if (r.placed()) queue_.Remove(g->id);
+            dirty_ = true;
+          }
+        }
+      }
+      return placement::Filter(cluster_, reservations_, demand, names, options_.filter);
+    }
+  }
+  absl::ReaderMutexLock lock(&mu_);
+  return placement::Filter(cluster_, reservations_, demand, names, options_.filter);
+}
+
+std::vector<int64_t> ExtenderState::Prioritize(const api::PodInfo& pod, absl::Span<const std::string_view> names) {
+  placement::PodDemand demand = ToPodDemand(pod);
+  absl::ReaderMutexLock lock(&mu_);
+  return placement::Prioritize(cluster_, reservations_, demand, names, options_.filter);
+}
+
+StateCounts ExtenderState::Counts() const {
+  absl::ReaderMutexLock lock(&mu_);
+  StateCounts c;
+  c.nodes = cluster_.node_count();
+  c.bound_pods = cluster_.pod_count();
+  c.gated_pods = gated_.size();
+  c.jobsets = jobsets_.size();
+  c.reservations = reservations_.size();
+  c.pending_gangs = queue_.size();
+  return c;
+}
+
+std::optional<std::string> ExtenderState::WantedRecord(const std::string& jobset_uid) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = jobsets_.find(jobset_uid);
+  if (it == jobsets_.end()) return std::nullopt;
+  return WantedLocked(it->second);
+}
+
+}  // namespace phalanx::extender
