@@ -474,6 +474,14 @@ ExtenderCall PostExtender(const SchedulerExtenderOptions& ext, const std::string
   std::string base = path_start == std::string::npos ? prefix : prefix.substr(0, path_start);
   std::string path = absl::StrCat(path_start == std::string::npos ? "" : prefix.substr(path_start), "/", verb);
   httplib::Client cli(base);
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+  // kube-scheduler checks an https extender's certificate only when given a CA.
+  if (ext.ca_file.empty()) {
+    cli.enable_server_certificate_verification(false);
+  } else {
+    cli.set_ca_cert_path(ext.ca_file.c_str());
+  }
+#endif
   auto timeout = absl::ToChronoMicroseconds(ext.http_timeout);
   cli.set_connection_timeout(timeout);
   cli.set_read_timeout(timeout);
@@ -497,13 +505,16 @@ ExtenderCall PostExtender(const SchedulerExtenderOptions& ext, const std::string
   return out;
 }
 
-// The pod as kube-scheduler's informer hands it to extenders: no TypeMeta, no managedFields.
-ordered_json CachedForm(const std::string& text) {
+// An object as kube-scheduler's informers hand it to extenders: no TypeMeta (protobuf-decoded objects
+// carry none); the pod informer also strips metadata.managedFields, the node informer does not.
+ordered_json CachedForm(const std::string& text, bool strip_managed_fields) {
   ordered_json doc = ordered_json::parse(text, nullptr, false);
   if (!doc.is_object()) return ordered_json::object();
   doc.erase("kind");
   doc.erase("apiVersion");
-  if (doc.contains("metadata") && doc["metadata"].is_object()) doc["metadata"].erase("managedFields");
+  if (strip_managed_fields && doc.contains("metadata") && doc["metadata"].is_object()) {
+    doc["metadata"].erase("managedFields");
+  }
   return doc;
 }
 
@@ -594,7 +605,7 @@ void Scheduler::ScheduleOne(const Key& key) {
   const SchedulerExtenderOptions& ext = options_.extender;
   auto extender_args = [&](const std::vector<std::shared_ptr<const NodeRecord>>& ns) {
     ordered_json args = ordered_json::object();
-    args["Pod"] = CachedForm(pod->object->json);
+    args["Pod"] = CachedForm(pod->object->json, true);
     if (ext.node_cache_capable) {
       args["Nodes"] = nullptr;
       ordered_json names = ordered_json::array();
@@ -602,7 +613,7 @@ void Scheduler::ScheduleOne(const Key& key) {
       args["NodeNames"] = std::move(names);
     } else {
       ordered_json items = ordered_json::array();
-      for (const auto& n : ns) items.push_back(CachedForm(n->object->json));
+      for (const auto& n : ns) items.push_back(CachedForm(n->object->json, false));
       args["Nodes"] = ordered_json{{"metadata", ordered_json::object()}, {"items", std::move(items)}};
       args["NodeNames"] = nullptr;
     }

@@ -21,7 +21,8 @@
 //  - extender Filter (options.extender.url_prefix non-empty and filter_verb set, only when at least
 //    one node is feasible): POST <prefix>/<verb>, body ExtenderArgs exactly as kube-scheduler sends it
 //    ({"Pod": pod without metadata.managedFields, "Nodes": null, "NodeNames": [...]} when
-//    node_cache_capable, else {"Pod", "Nodes": {"metadata":{},"items":[Node...]}, "NodeNames": null}),
+//    node_cache_capable, else {"Pod", "Nodes": {"metadata":{},"items":[Node...]}, "NodeNames": null};
+//    objects without kind/apiVersion, as kube-scheduler's informers hold them),
 //    answer decoded case-insensitively; only HTTP 200; NodeNames must be a subset of the input; a null
 //    NodeNames falls back to Nodes.items; both null = no node; FailedNodes /
 //    FailedAndUnresolvableNodes messages become the nodes' reasons. Faults (transport, timeout, non-200,
@@ -69,6 +70,9 @@ struct SchedulerExtenderOptions {
   absl::Duration http_timeout = absl::Seconds(5);
   bool node_cache_capable = true;
   bool ignorable = false;
+  // For an https:// url_prefix: the CA bundle checking the extender's certificate; empty = no check
+  // (kube-scheduler's rule when enableHTTPS has neither caFile nor caData).
+  std::string ca_file;
 };
 
 struct SchedulerOptions {
