@@ -103,8 +103,10 @@ struct Trace {
 
 class Run {
  public:
-  Run(const World& w, const std::vector<size_t>& order)
-      : c_(TopologyConfig{{{kBlockKey, kRackKey}}}) {
+  // `chained`: block → rack is configured; otherwise the rack key is a level of its own, and only
+  // gangs colocated on block see racks by full path (their own chain), both levels side by side.
+  Run(const World& w, const std::vector<size_t>& order, bool chained = true)
+      : c_(chained ? TopologyConfig{{{kBlockKey, kRackKey}}} : TopologyConfig{}) {
     for (size_t i : order) c_.UpsertNode(w.nodes[i]);
     for (const BoundPod& p : w.pods) c_.UpsertPod(p);
     for (const Node& n : w.nodes) nodes_[n.name] = n;
@@ -242,7 +244,7 @@ class Run {
 };
 
 // One random stream of reserve / release / health flips; returns the trace.
-Trace Stream(uint32_t seed, bool allow_loose, bool shuffle_nodes) {
+Trace Stream(uint32_t seed, bool allow_loose, bool shuffle_nodes, bool chained = true) {
   Rng rng(seed);
   const World w = RandomWorld(rng);
   std::vector<size_t> order(w.nodes.size());
@@ -251,7 +253,7 @@ Trace Stream(uint32_t seed, bool allow_loose, bool shuffle_nodes) {
     std::mt19937 other(seed ^ 0x9e3779b9u);
     std::shuffle(order.begin(), order.end(), other);
   }
-  Run run(w, order);
+  Run run(w, order, chained);
   std::vector<GangDemand> live;
   for (int step = 0; step < 40; ++step) {
     const int op = rng.In(0, 9);
@@ -283,6 +285,17 @@ TEST(PlacementPropertyTest, RandomStreamsKeepInvariants) {
     const Trace t = Stream(seed, /*allow_loose=*/true, /*shuffle_nodes=*/false);
     ASSERT_FALSE(HasFatalFailure());
     ASSERT_FALSE(t.lines.empty());
+  }
+}
+
+TEST(PlacementPropertyTest, RandomStreamsWithoutConfiguredChainsKeepInvariants) {
+  for (uint32_t seed = 1; seed <= 60; ++seed) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    const Trace t = Stream(seed, /*allow_loose=*/true, /*shuffle_nodes=*/false, /*chained=*/false);
+    ASSERT_FALSE(HasFatalFailure());
+    ASSERT_FALSE(t.lines.empty());
+    const Trace again = Stream(seed, true, false, false);
+    ASSERT_EQ(t.lines, again.lines);
   }
 }
 
