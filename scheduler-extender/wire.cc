@@ -502,11 +502,13 @@ absl::Status Prefix(absl::Status s, std::string_view prefix) {
 // ---- encoding -----------------------------------------------------------------------------------
 
 constexpr char kHex[] = "0123456789abcdef";
+constexpr std::string_view kQuote = "\"";
+constexpr std::string_view kCommaQuote = ",\"";
+constexpr std::string_view kQuoteCommaQuote = "\",\"";
 
-// Appends `s` as a JSON string: quotes, backslashes and control characters escaped; other bytes
-// (UTF-8) as they are.
-void AppendJsonString(std::string& out, std::string_view s) {
-  out.push_back('"');
+// Appends the inside of `s` as a JSON string (no quotes): quotes, backslashes and control
+// characters escaped; other bytes (UTF-8) as they are. Plain text is one append.
+void AppendEscaped(std::string& out, std::string_view s) {
   size_t start = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
@@ -542,6 +544,11 @@ void AppendJsonString(std::string& out, std::string_view s) {
     start = i + 1;
   }
   out.append(s.data() + start, s.size() - start);
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  out.push_back('"');
+  AppendEscaped(out, s);
   out.push_back('"');
 }
 
@@ -553,22 +560,23 @@ struct StringOut {
   void Flush() {}
 };
 
-// `quoted_reasons[id]` is `:"<reason id, escaped>"`, escaped once per answer rather than per node.
+// One failure map. `suffixes[id]` is `":"<reason id, escaped>"`, escaped once per answer rather
+// than per node; separators and quotes are folded into neighbouring literals (3 appends per node).
 void AppendFailureMap(std::string& out, absl::Span<const std::string_view> names,
                       const placement::FilterResult& result,
-                      const std::vector<std::string>& quoted_reasons, placement::Verdict want) {
+                      const std::vector<std::string>& suffixes, placement::Verdict want) {
   out.push_back('{');
   bool first = true;
   for (size_t i = 0; i < names.size(); ++i) {
     if (result.verdicts[i] != want) continue;
-    if (!first) out.push_back(',');
+    out.append(first ? kQuote : kCommaQuote);
     first = false;
-    AppendJsonString(out, names[i]);
+    AppendEscaped(out, names[i]);
     const uint16_t id = i < result.reason_ids.size() ? result.reason_ids[i] : 0;
-    if (id < quoted_reasons.size()) {
-      out.append(quoted_reasons[id]);
+    if (id < suffixes.size()) {
+      out.append(suffixes[id]);
     } else {
-      out.append(":\"\"");
+      out.append("\":\"\"");
     }
   }
   out.push_back('}');
@@ -678,11 +686,11 @@ std::string EncodeFilterResult(const ExtenderArgs& args, const placement::Filter
     bool first = true;
     for (size_t i = 0; i < names.size(); ++i) {
       if (result.verdicts[i] != placement::Verdict::kPass) continue;
-      if (!first) out.push_back(',');
+      out.append(first ? kQuote : kQuoteCommaQuote);
       first = false;
-      AppendJsonString(out, names[i]);
+      AppendEscaped(out, names[i]);
     }
-    out.append("],");
+    out.append(first ? std::string_view("],") : std::string_view("\"],"));
   } else {
     out.append("{\"Nodes\":{\"metadata\":{},\"items\":[");
     StringOut stream{&out};
@@ -697,15 +705,15 @@ std::string EncodeFilterResult(const ExtenderArgs& args, const placement::Filter
     }
     out.append("]},\"NodeNames\":null,");
   }
-  std::vector<std::string> quoted_reasons(result.reasons.size());
+  std::vector<std::string> suffixes(result.reasons.size());
   for (size_t i = 0; i < result.reasons.size(); ++i) {
-    quoted_reasons[i].push_back(':');
-    AppendJsonString(quoted_reasons[i], result.reasons[i]);
+    suffixes[i] = "\":";
+    AppendJsonString(suffixes[i], result.reasons[i]);
   }
   out.append("\"FailedNodes\":");
-  AppendFailureMap(out, names, result, quoted_reasons, placement::Verdict::kFail);
+  AppendFailureMap(out, names, result, suffixes, placement::Verdict::kFail);
   out.append(",\"FailedAndUnresolvableNodes\":");
-  AppendFailureMap(out, names, result, quoted_reasons, placement::Verdict::kUnresolvable);
+  AppendFailureMap(out, names, result, suffixes, placement::Verdict::kUnresolvable);
   out.append(",\"Error\":\"\"}");
   return out;
 }
@@ -720,24 +728,24 @@ std::string EncodeFilterError(std::string_view message) {
 }
 
 std::string EncodePrioritizeResult(const ExtenderArgs& args, absl::Span<const int64_t> scores) {
+  // Each entry is three appends: the opening literal, the escaped name, the score literal.
+  static constexpr std::string_view kScores[11] = {
+      "\",\"Score\":0}", "\",\"Score\":1}", "\",\"Score\":2}", "\",\"Score\":3}",
+      "\",\"Score\":4}", "\",\"Score\":5}", "\",\"Score\":6}", "\",\"Score\":7}",
+      "\",\"Score\":8}", "\",\"Score\":9}", "\",\"Score\":10}"};
+  static constexpr std::string_view kFirst = "{\"Host\":\"";
+  static constexpr std::string_view kNext = ",{\"Host\":\"";
   const absl::Span<const std::string_view> names = args.node_names();
   size_t size = 2;
-  for (std::string_view n : names) size += n.size() + 24;
+  for (std::string_view n : names) size += n.size() + kNext.size() + kScores[10].size();
   std::string out;
   out.reserve(size);
   out.push_back('[');
   for (size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.append("{\"Host\":");
-    AppendJsonString(out, names[i]);
-    out.append(",\"Score\":");
+    out.append(i == 0 ? kFirst : kNext);
+    AppendEscaped(out, names[i]);
     const int64_t score = i < scores.size() ? std::clamp<int64_t>(scores[i], 0, 10) : 0;
-    if (score == 10) {
-      out.append("10");
-    } else {
-      out.push_back(static_cast<char>('0' + score));
-    }
-    out.push_back('}');
+    out.append(kScores[score]);
   }
   out.push_back(']');
   return out;

@@ -372,6 +372,14 @@ TEST(WireFilterTest, NamesAndReasonsAreEscaped) {
   auto it = d["FailedNodes"].MemberBegin() + 1;
   EXPECT_EQ(std::string(it->name.GetString(), it->name.GetStringLength()),
             std::string("ctl\x01\0x", 6));
+  const rapidjson::Document scores = Json(EncodePrioritizeResult(args, {1, 2, 3, 4, 5}));
+  ASSERT_TRUE(scores.IsArray());
+  ASSERT_EQ(scores.Size(), 5u);
+  for (rapidjson::SizeType n = 0; n < 5; ++n) {
+    const rapidjson::Value& host = scores[n]["Host"];
+    EXPECT_EQ(std::string_view(host.GetString(), host.GetStringLength()), args.node_names()[n]);
+    EXPECT_EQ(scores[n]["Score"].GetInt(), static_cast<int>(n) + 1);
+  }
 }
 
 // ---- Prioritize answers -----------------------------------------------------------------------
