@@ -143,5 +143,42 @@ TEST_F(PlacementFilterTest, PrioritizeSendsOthersToFullerDomains) {
   EXPECT_GE(s[3], s[0]);
 }
 
+// Rack names repeat under every block; a gang colocated on block and exclusive on rack holds
+// block-2/rack-1 (block-1 is busy): its members pass only there, never on block-1's rack-1, and other
+// JobSets' pods stay out of it while block-1/rack-1 stays open to them.
+TEST(PlacementFilterRepeatedRacksTest, MembersPassOnlyOnTheirRackOfTheirBlock) {
+  Cluster c;
+  std::vector<std::string> names;
+  for (int b = 1; b <= 2; ++b) {
+    for (int k = 1; k <= 2; ++k) {
+      const std::string name = absl::StrCat("b", b, "-r", k);
+      c.UpsertNode(NodeBuilder(name)
+                       .Label("block", absl::StrCat("block-", b))
+                       .Label("rack", absl::StrCat("rack-", k))
+                       .Alloc(kTpu, 4));
+      names.push_back(name);
+    }
+  }
+  BoundPod busy;
+  busy.uid = "busy";
+  busy.node_name = "b1-r2";
+  busy.requests = {{kTpu, 1}};
+  c.UpsertPod(busy);
+  Reservations r;
+  GangDemand g = Gang("g", "rack", 1, 1, {{kTpu, 4}});
+  g.colocate_key = "block";
+  const ReserveResult res = r.Reserve(c, g);
+  ASSERT_TRUE(res.placed()) << res.reason;
+  ASSERT_EQ(c.DomainLabel(res.reservation->jobs[0].domain), "rack=block-1/rack-1");
+  // Partly used block-1 is preferred; block-1/rack-1 is the only free rack there.
+  EXPECT_THAT(Passed(Filter(c, r, MemberPod(g, 0), names), names), ElementsAre("b1-r1"));
+  const GangDemand other = Gang("o", "rack", 1, 1, {{kTpu, 4}});
+  EXPECT_THAT(Passed(Filter(c, r, MemberPod(other, 0), names), names), ElementsAre());  // not reserved yet
+  PodDemand stranger;
+  stranger.job = JobKey{"o", "w", 0};
+  stranger.requests = {{kTpu, 1}};
+  EXPECT_THAT(Passed(Filter(c, r, stranger, names), names), ElementsAre("b1-r2", "b2-r1", "b2-r2"));
+}
+
 }  // namespace
 }  // namespace phalanx::placement
