@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "httplib.h"
 #include "kube/micro_time.h"
+#include "kube/retry.h"
 #include "nlohmann/json.hpp"
 
 namespace phalanx::sim {
@@ -430,29 +431,42 @@ void Scheduler::RecordFailure(const Key& key, int64_t generation_seen, const std
     if (pit != pods_by_key_.end()) rec = pit->second;
   }
   if (rec == nullptr) return;
-  // Write PodScheduled=False unless the pod already says exactly that.
-  json doc = json::parse(rec->object->json, nullptr, false);
-  if (doc.is_object() && doc.contains("status") && doc["status"].is_object()) {
-    const json conds = doc["status"].value("conditions", json::array());
-    if (conds.is_array()) {
-      for (const json& c : conds) {
-        if (c.is_object() && JsonString(c, "type") == "PodScheduled" && JsonString(c, "status") == "False" &&
-            JsonString(c, "reason") == reason && JsonString(c, "message") == message) {
-          return;
-        }
-      }
+  // Write PodScheduled=False unless the pod already says exactly that: get, replace the condition, PUT
+  // the status (a patch could not keep lastProbeTime: null), again on conflicts.
+  absl::Status written = kube::RetryOnConflict([&]() -> absl::Status {
+    absl::StatusOr<kube::Object> got = client_.Get(kube::kPods, key.first, key.second);
+    if (!got.ok()) return got.status();
+    json doc = json::parse(got->json, nullptr, false);
+    if (!doc.is_object() || !JsonString(doc.value("spec", json::object()), "nodeName").empty()) {
+      return absl::OkStatus();  // bound meanwhile
     }
-  }
-  json patch = {{"status",
-                 {{"conditions", json::array({{{"type", "PodScheduled"},
-                                               {"status", "False"},
-                                               {"lastProbeTime", nullptr},
-                                               {"lastTransitionTime", kube::FormatTime(absl::Now())},
-                                               {"reason", reason},
-                                               {"message", message}}})}}}};
-  // A pod deleted or bound meanwhile refuses the write or no longer cares: nothing to do either way.
-  absl::StatusOr<kube::Object> written =
-      client_.Patch(kube::kPodsStatus, key.first, key.second, kube::PatchType::kStrategicMerge, patch.dump());
+    if (!doc.contains("status") || !doc["status"].is_object()) doc["status"] = json::object();
+    json& conds = doc["status"]["conditions"];
+    if (!conds.is_array()) conds = json::array();
+    json cond = {{"type", "PodScheduled"},
+                 {"observedGeneration", got->meta.generation},
+                 {"status", "False"},
+                 {"lastProbeTime", nullptr},
+                 {"lastTransitionTime", kube::FormatTime(absl::Now())},
+                 {"reason", reason},
+                 {"message", message}};
+    bool replaced = false;
+    for (json& c : conds) {
+      if (!c.is_object() || JsonString(c, "type") != "PodScheduled") continue;
+      if (JsonString(c, "status") == "False" && JsonString(c, "reason") == reason &&
+          JsonString(c, "message") == message) {
+        return absl::OkStatus();
+      }
+      if (JsonString(c, "status") == "False" && c.contains("lastTransitionTime")) {
+        cond["lastTransitionTime"] = c["lastTransitionTime"];
+      }
+      c = cond;
+      replaced = true;
+    }
+    if (!replaced) conds.push_back(cond);
+    return client_.UpdateStatus(kube::kPods, key.first, doc.dump()).status();
+  });
+  // A pod deleted meanwhile needs nothing; a write still failing is given up (the next attempt rewrites).
   (void)written;
 }
 

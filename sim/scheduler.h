@@ -125,7 +125,7 @@ class Scheduler {
   std::optional<SchedulingFailure> LastFailure(const std::string& ns, const std::string& name) const;
   // The message of the last Unschedulable attempt of ns/name ("" if none).
   std::string LastUnschedulableMessage(const std::string& ns, const std::string& name) const;
-  // The node each pod was bound to by this scheduler ("ns/name" → node), in bind order of keys.
+  // Every pod this scheduler bound ("ns/name" → node).
   std::map<std::string, std::string> Bindings() const;
 
  private:

@@ -524,6 +524,17 @@ TEST_F(SchedulerExtenderTest, FailedNodesBecomeTheUnschedulableMessage) {
   StartScheduler(WithExtender());
   AddPod("busy", "1");
   EXPECT_EQ(WaitRefused("busy", "Unschedulable"), "0/3 nodes are available: 3 extender: TPU slice busy.");
+  // The condition has the fields the real scheduler writes (its status as captured in the log file).
+  std::string log = ExtenderFixture("scheduler-log-and-events.txt");
+  size_t at = log.find("{\"nodeName\":null");
+  ASSERT_NE(at, std::string::npos);
+  json real = json::parse(log.substr(at, log.find('\n', at) - at))["conditions"][0];
+  json ours = PodScheduled("busy");
+  std::set<std::string> real_keys, our_keys;
+  for (auto it = real.begin(); it != real.end(); ++it) real_keys.insert(it.key());
+  for (auto it = ours.begin(); it != ours.end(); ++it) our_keys.insert(it.key());
+  EXPECT_EQ(our_keys, real_keys);
+  EXPECT_EQ(ours["observedGeneration"], 1);
   ext_.Set([](const std::string&, const json&) {
     return FakeExtender::Answer{200, ExtenderFixture("case-filter-all-unresolvable.scheduler_filter.response.json")};
   });
