@@ -21,8 +21,8 @@
 #include "kube/internal/json.h"
 #include "kube/internal/object_json.h"
 #include "kube/internal/patch.h"
+#include "kube/internal/pod_update_validation.h"
 #include "kube/memory_watch.h"
-#include "kube/pod_update_validation.h"
 #include "kube/selector.h"
 
 namespace phalanx::kube {
@@ -603,7 +603,7 @@ struct MemoryCluster::State {
     if (absl::Status s = Admit(r, AdmissionOperation::kUpdate, &next, &old); !s.ok()) return s;
     if (IsPodMain(r) && Field(next, {"spec"}) != nullptr && Field(old, {"spec"}) != nullptr &&
         *Field(next, {"spec"}) != *Field(old, {"spec"})) {
-      std::vector<PodFieldError> errs = ValidatePodUpdate(internal::Dump(old), internal::Dump(next));
+      std::vector<PodFieldError> errs = internal::ValidatePodSpecUpdate(*Field(old, {"spec"}), *Field(next, {"spec"}));
       if (!errs.empty()) return PodInvalidError(name, errs);
     }
     if (next == old) return ToObject(old);  // no-op: no new resourceVersion, no event
@@ -674,7 +674,7 @@ struct MemoryCluster::State {
       return s;
     }
     if (IsPodMain(r) && Field(body, {"spec", "affinity"}) != nullptr) {
-      if (std::vector<PodFieldError> errs = ValidatePodCreate(internal::Dump(body)); !errs.empty()) {
+      if (std::vector<PodFieldError> errs = internal::ValidatePodSpecCreate(*Field(body, {"spec"})); !errs.empty()) {
         --rv;
         return PodInvalidError(name, errs);
       }

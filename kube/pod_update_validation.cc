@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "kube/errors.h"
 #include "kube/internal/json.h"
+#include "kube/internal/pod_update_validation.h"
 
 namespace phalanx::kube {
 namespace {
@@ -296,9 +297,11 @@ absl::StatusOr<Json> ParsePod(absl::string_view text, const char* which) {
   return j;
 }
 
-Json SpecOf(const Json& pod) {
-  const Json* s = Get(&pod, "spec");
-  return s != nullptr && s->is_object() ? *s : Json::object();
+// Moves the spec out of a parsed pod ({} when missing).
+Json TakeSpec(Json* pod) {
+  auto it = pod->find("spec");
+  if (it == pod->end() || !it->is_object()) return Json::object();
+  return std::move(*it);
 }
 
 }  // namespace
@@ -328,10 +331,7 @@ std::string PodFieldError::ToString() const { return absl::StrCat(field, ": ", B
 std::vector<PodFieldError> ValidatePodCreate(absl::string_view pod_json) {
   absl::StatusOr<Json> pod = ParsePod(pod_json, "pod");
   if (!pod.ok()) return {Invalid("<body>", "", std::string(pod.status().message()))};
-  Errors errs;
-  Json spec = SpecOf(*pod);
-  ValidateNodeFieldSelectors(&spec, &errs);
-  return errs;
+  return internal::ValidatePodSpecCreate(TakeSpec(&*pod));
 }
 
 std::vector<PodFieldError> ValidatePodUpdate(absl::string_view old_pod_json, absl::string_view new_pod_json) {
@@ -339,9 +339,22 @@ std::vector<PodFieldError> ValidatePodUpdate(absl::string_view old_pod_json, abs
   absl::StatusOr<Json> new_pod = ParsePod(new_pod_json, "new pod");
   if (!old_pod.ok()) return {Invalid("<body>", "", std::string(old_pod.status().message()))};
   if (!new_pod.ok()) return {Invalid("<body>", "", std::string(new_pod.status().message()))};
-  const Json raw_new = SpecOf(*new_pod);
+  return internal::ValidatePodSpecUpdate(TakeSpec(&*old_pod), TakeSpec(&*new_pod));
+}
+
+namespace internal {
+
+std::vector<PodFieldError> ValidatePodSpecCreate(const Json& spec) {
+  Errors errs;
+  ValidateNodeFieldSelectors(&spec, &errs);
+  return errs;
+}
+
+std::vector<PodFieldError> ValidatePodSpecUpdate(const Json& old_spec, const Json& new_spec) {
+  static const Json kEmpty = Json::object();
+  const Json& raw_new = new_spec.is_object() ? new_spec : kEmpty;
   const Json nspec = Normalize(raw_new);
-  const Json ospec = Normalize(SpecOf(*old_pod));
+  const Json ospec = Normalize(old_spec.is_object() ? old_spec : kEmpty);
 
   Errors errs;
   ValidateNodeFieldSelectors(&raw_new, &errs);
@@ -401,6 +414,8 @@ std::vector<PodFieldError> ValidatePodUpdate(absl::string_view old_pod_json, abs
   }
   return errs;
 }
+
+}  // namespace internal
 
 absl::Status PodInvalidError(absl::string_view pod_name, const std::vector<PodFieldError>& errors) {
   std::vector<std::string> messages;
