@@ -26,14 +26,15 @@
 //    answer decoded case-insensitively; only HTTP 200; NodeNames must be a subset of the input; a null
 //    NodeNames falls back to Nodes.items; both null = no node; FailedNodes /
 //    FailedAndUnresolvableNodes messages become the nodes' reasons. Faults (transport, timeout, non-200,
-//    undecodable answer, non-empty Error, unknown node) skip the extender when `ignorable`, else fail
+//    undecodable answer, non-empty Error, a node name not in the input — in either answer form) skip
+//    the extender when `ignorable`, else fail
 //    the attempt with reason SchedulerError;
 //  - one feasible node: chosen without scoring. Several: in-tree score (least allocated, 0..100,
 //    averaged over the resources the pod requests) plus, with a prioritize verb, extender Score ×
 //    weight × 10 (Prioritize faults are ignored, as kube-scheduler does); highest total wins, ties go
 //    to the lowest node name (repeatable runs);
 //  - bind: POST pods/binding with a v1 Binding;
-//  - no feasible node: status patch PodScheduled=False reason Unschedulable with kube-scheduler's
+//  - no feasible node: status write PodScheduled=False reason Unschedulable with kube-scheduler's
 //    message "0/N nodes are available: <count> <reason>, <count> <reason>." (identical reasons
 //    aggregated, sorted as strings; nothing after the colon when no node gave a reason);
 //    faults: reason SchedulerError with the fault's message. An unschedulable pod is retried after any
