@@ -34,6 +34,9 @@ TEST(PlacementExplainTest, Table) {
   none.free = 0;
   none.reserved = 0;
   none.reserved_by.clear();
+  Shortfall chained = none;
+  chained.key = "rack";
+  chained.path_keys = {"block", "rack"};
   Shortfall mixed = none;
   mixed.needed = 1;
   mixed.other_jobs = 2;
@@ -46,6 +49,8 @@ TEST(PlacementExplainTest, Table) {
   col.needed = 3;
   col.best_colocate = "block=b1";
   col.best_colocate_jobs = 2;
+  Shortfall col_path = col;
+  col_path.best_colocate = "block=region-1/b1";
   Shortfall cap;
   cap.kind = Shortfall::Kind::kCapacity;
   cap.needed = 2;
@@ -69,11 +74,17 @@ TEST(PlacementExplainTest, Table) {
        none,
        "gang needs 4 domains of cloud.google.com/gke-nodepool with 16 pods of 4 google.com/tpu; "
        "0 free (no node has label cloud.google.com/gke-nodepool)"},
+      {"no domains on a chain",
+       chained,
+       "gang needs 4 domains of rack with 16 pods of 4 google.com/tpu; 0 free (no node has all of "
+       "the labels block, rack)"},
       {"jobs of several sizes",
        mixed,
        "gang needs 1 domain of cloud.google.com/gke-nodepool with 16 pods of 4 google.com/tpu "
        "besides 2 for its other Jobs; 3 free"},
       {"colocate", col, "gang needs 3 domains of sb within one block; best block=b1 has 2 free"},
+      {"colocate, best by full path", col_path,
+       "gang needs 3 domains of sb within one block; best block=region-1/b1 has 2 free"},
       {"capacity", cap, "gang needs 2 pods of 8000 cpu outside reserved domains; 1 fit"},
       {"invalid", bad, "invalid gang: no jobs"},
   };
