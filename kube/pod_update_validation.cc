@@ -197,15 +197,18 @@ bool ValidateActiveDeadline(const Json& nspec, const Json& ospec, Errors* errs) 
 void ValidateTolerations(const Json& nspec, const Json& ospec, Errors* errs) {
   const Json* n = Get(&nspec, "tolerations");
   const Json* o = Get(&ospec, "tolerations");
+  // The specs are normalized already; only tolerationSeconds is left out of the comparison.
   auto strip = [](const Json& t) {
-    Json c = Normalize(t);
+    Json c = t;
     if (c.is_object()) c.erase("tolerationSeconds");
     return c;
   };
+  std::vector<Json> have;
+  for (size_t j = 0; j < ArraySize(n); ++j) have.push_back(strip((*n)[j]));
   for (size_t i = 0; i < ArraySize(o); ++i) {
     Json want = strip((*o)[i]);
     bool found = false;
-    for (size_t j = 0; j < ArraySize(n) && !found; ++j) found = strip((*n)[j]) == want;
+    for (size_t j = 0; j < have.size() && !found; ++j) found = have[j] == want;
     if (!found) {
       errs->push_back(Forbidden("spec.tolerations", "existing toleration can not be modified except its tolerationSeconds"));
       return;
@@ -353,7 +356,7 @@ std::vector<PodFieldError> ValidatePodSpecCreate(const Json& spec) {
 std::vector<PodFieldError> ValidatePodSpecUpdate(const Json& old_spec, const Json& new_spec) {
   static const Json kEmpty = Json::object();
   const Json& raw_new = new_spec.is_object() ? new_spec : kEmpty;
-  const Json nspec = Normalize(raw_new);
+  Json nspec = Normalize(raw_new);
   const Json ospec = Normalize(old_spec.is_object() ? old_spec : kEmpty);
 
   Errors errs;
@@ -366,7 +369,7 @@ std::vector<PodFieldError> ValidatePodSpecUpdate(const Json& old_spec, const Jso
   if (nspec == ospec) return errs;
 
   // Take the fields that may change back to their old values; what differs afterwards is forbidden.
-  Json munged = nspec;
+  Json munged = std::move(nspec);
   for (const char* key : {"containers", "initContainers"}) {
     Json* list = munged.contains(key) ? &munged[key] : nullptr;
     const Json* old_list = Get(&ospec, key);
