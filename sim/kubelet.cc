@@ -27,10 +27,26 @@ json Condition(const char* type, const char* status, const std::string& now, con
   return c;
 }
 
-// A status patch guarded by the resourceVersion the decision was made on (409 if the pod moved on).
-std::string GuardedStatusPatch(const std::string& resource_version, json status) {
-  json patch = {{"metadata", {{"resourceVersion", resource_version}}}, {"status", std::move(status)}};
-  return patch.dump();
+// `pod` with `status` merged into its status (conditions merged by type, other fields replaced): the
+// whole object is written back with its resourceVersion, so a pod that moved on meanwhile gets a 409.
+std::string WithStatus(json pod, const json& status) {
+  if (!pod.contains("status") || !pod["status"].is_object()) pod["status"] = json::object();
+  json& out = pod["status"];
+  for (auto it = status.begin(); it != status.end(); ++it) {
+    if (it.key() != "conditions") out[it.key()] = it.value();
+  }
+  if (!out.contains("conditions") || !out["conditions"].is_array()) out["conditions"] = json::array();
+  for (const json& c : status.value("conditions", json::array())) {
+    bool replaced = false;
+    for (json& have : out["conditions"]) {
+      if (have.is_object() && Str(have, "type") == Str(c, "type")) {
+        have = c;
+        replaced = true;
+      }
+    }
+    if (!replaced) out["conditions"].push_back(c);
+  }
+  return pod.dump();
 }
 
 }  // namespace
@@ -117,14 +133,14 @@ bool Kubelet::SyncPod(const Key& key) {
     node_failed = failed_nodes_.count(node) > 0;
   }
   const std::string now = kube::FormatTime(absl::Now());
-  std::string patch;
+  std::string updated;
   if (node_failed) {
     json status = {{"phase", "Failed"},
                    {"reason", "NodeLost"},
                    {"message", absl::StrCat("Node ", node, " which was running pod ", key.second, " is unresponsive")},
                    {"conditions", json::array({Condition("Ready", "False", now, "PodFailed"),
                                                Condition("ContainersReady", "False", now, "PodFailed")})}};
-    patch = GuardedStatusPatch(obj->meta.resource_version, std::move(status));
+    updated = WithStatus(pod, status);
   } else if (phase == "Pending" && options_.start_pods) {
     json containers = json::array();
     const json spec = pod.value("spec", json::object());
@@ -145,12 +161,11 @@ bool Kubelet::SyncPod(const Key& key) {
                                                Condition("Initialized", "True", now), Condition("Ready", "True", now),
                                                Condition("ContainersReady", "True", now)})},
                    {"containerStatuses", containers}};
-    patch = GuardedStatusPatch(obj->meta.resource_version, std::move(status));
+    updated = WithStatus(pod, status);
   } else {
     return true;
   }
-  absl::StatusOr<kube::Object> written =
-      client_.Patch(kube::kPodsStatus, key.first, key.second, kube::PatchType::kStrategicMerge, patch);
+  absl::StatusOr<kube::Object> written = client_.UpdateStatus(kube::kPods, key.first, updated);
   if (written.ok()) {
     absl::MutexLock l(&mu_);
     if (node_failed) {

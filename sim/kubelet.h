@@ -13,8 +13,10 @@
 //    running pod <pod> is unresponsive"), Ready and ContainersReady False; pods bound to a failed node
 //    later fail the same way instead of starting. RecoverNode(name): Ready True again, and new pods
 //    start there.
-// Writes are strategic-merge status patches (conditions merged by type), retried on the next event or
-// the worker's periodic pass (every 200 ms) when they fail. Thread-safe; one worker thread.
+// Pod status writes replace the status of the version the decision was made on (conditions merged by
+// type), so a pod that changed meanwhile answers 409 and is looked at again on its next event; other
+// failures are retried on the worker's next pass (every 200 ms). Node Ready is a strategic-merge status
+// patch. Thread-safe; one worker thread.
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,7 @@
 // recovery lets new pods run, graceful deletions are finished.
 #include "sim/kubelet.h"
 
+#include <set>
 #include <string>
 
 #include "absl/time/clock.h"
@@ -85,13 +86,20 @@ TEST_F(KubeletTest, BoundPodsStartUnboundPodsWait) {
   // The same conditions as the real kubelet's patch, all True, and the scheduler's one kept.
   for (const auto& c : real["status"]["conditions"]) {
     EXPECT_EQ(Cond(pod, c["type"].get<std::string>()), "True") << c["type"];
+    for (const auto& ours : pod["status"]["conditions"]) {
+      if (ours["type"] != c["type"]) continue;
+      std::set<std::string> want, got;
+      for (auto it = c.begin(); it != c.end(); ++it) want.insert(it.key());
+      for (auto it = ours.begin(); it != ours.end(); ++it) got.insert(it.key());
+      EXPECT_EQ(got, want) << c["type"];
+    }
   }
   EXPECT_EQ(Cond(pod, "PodScheduled"), "True");
   ASSERT_EQ(pod["status"]["containerStatuses"].size(), 1u);
   EXPECT_EQ(pod["status"]["containerStatuses"][0]["name"], "worker");
   EXPECT_TRUE(pod["status"]["containerStatuses"][0]["state"].contains("running"));
   EXPECT_TRUE(pod["status"].contains("startTime"));
-  EXPECT_EQ(kubelet_.PodsStarted(), 1);
+  EXPECT_TRUE(Scheduler::WaitFor([&] { return kubelet_.PodsStarted() == 1; }, kWait));
   EXPECT_EQ(Phase("unbound"), "Pending");
 }
 
@@ -111,7 +119,7 @@ TEST_F(KubeletTest, FailedNodeFailsItsPodsUntilRecovered) {
   AddPod("late", "n1");
   ASSERT_TRUE(WaitPhase("late", "Failed"));
   EXPECT_EQ(Phase("on-n2"), "Running");
-  EXPECT_EQ(kubelet_.PodsFailed(), 2);
+  EXPECT_TRUE(Scheduler::WaitFor([&] { return kubelet_.PodsFailed() == 2; }, kWait));
 
   ASSERT_OK(kubelet_.RecoverNode("n1"));
   EXPECT_EQ(Cond(Get(kube::kNodes, "", "n1"), "Ready"), "True");
@@ -132,7 +140,7 @@ TEST_F(GracefulKubeletTest, GracefulDeletionIsFinished) {
   ASSERT_OK(cluster_.Delete(kube::kPods, "default", "p"));
   ASSERT_TRUE(Scheduler::WaitFor([&] { return absl::IsNotFound(cluster_.Get(kube::kPods, "default", "p").status()); },
                                  kWait));
-  EXPECT_EQ(kubelet_.DeletionsFinished(), 1);
+  EXPECT_TRUE(Scheduler::WaitFor([&] { return kubelet_.DeletionsFinished() == 1; }, kWait));
 }
 
 TEST_F(GracefulKubeletTest, WithoutFinishingDeletionsPodsStayTerminating) {

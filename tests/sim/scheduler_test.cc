@@ -238,6 +238,7 @@ TEST_F(SchedulerTest, ResourcesFitAndBindThroughTheBindingSubresource) {
   EXPECT_NE(NodeOf("a"), NodeOf("b"));  // 3 + 3 > 4 cpu
   // The binding subresource writes PodScheduled=True: the scheduler went through it.
   EXPECT_EQ(PodScheduled("a").value("status", ""), "True");
+  ASSERT_TRUE(sched_->WaitUntilIdle(kWait));  // counters are updated once the bind call returned
   EXPECT_EQ(sched_->Stats().binds, 2);
   EXPECT_EQ(sched_->Bindings().at("default/a"), NodeOf("a"));
 
@@ -378,6 +379,7 @@ TEST_F(SchedulerTest, CordonedAndNotReadyNodesAndRetryOnNodeChange) {
   SetNodeStatus("n2", {{"cpu", "4"}, {"memory", "16Gi"}, {"pods", "110"}}, true);
   ASSERT_TRUE(WaitBound("p"));
   EXPECT_EQ(NodeOf("p"), "n2");
+  ASSERT_TRUE(sched_->WaitUntilIdle(kWait));
   EXPECT_FALSE(sched_->LastFailure("default", "p").has_value());  // forgotten once bound
 }
 
@@ -779,7 +781,7 @@ TEST_F(SchedulerTest, JobPodsAreScheduledThenRunByTheKubelet) {
         return got.ok() && json::parse(got->json)["status"].value("succeeded", 0) == 2;
       },
       kWait));
-  EXPECT_EQ(kubelet.PodsStarted(), 2);
+  EXPECT_TRUE(Scheduler::WaitFor([&] { return kubelet.PodsStarted() == 2; }, kWait));
   jobs.Stop();
   kubelet.Stop();
 }
