@@ -169,6 +169,12 @@ class Caller {
     if (!selector_.Empty() && !selector_.Matches(LabelsOf(*obj)) && !(old.is_object() && selector_.Matches(LabelsOf(old)))) {
       return absl::OkStatus();
     }
+    if (!options_.skip_namespaces.empty()) {
+      std::string ns = obj->contains("metadata") ? internal::GetString((*obj)["metadata"], "namespace") : "";
+      for (const std::string& skip : options_.skip_namespaces) {
+        if (ns == skip) return absl::OkStatus();
+      }
+    }
 
     absl::MutexLock lock(&mu_);
     std::string uid = NewUid();
@@ -339,6 +345,46 @@ absl::StatusOr<AdmissionHook> RemoteAdmissionHook(RemoteAdmissionOptions options
   auto caller = std::make_shared<Caller>(std::move(options), *std::move(url), *std::move(selector));
   return AdmissionHook([caller](const Resource& r, AdmissionOperation op, std::string* object,
                                 const std::string* old_object) { return caller->Admit(r, op, object, old_object); });
+}
+
+std::vector<RemoteAdmissionOptions> PhalanxWebhooks(const std::string& base_url, const std::string& ca_file) {
+  using Op = AdmissionOperation;
+  auto make = [&](const char* name, const char* path, bool mutating, AdmissionRule rule, bool pods,
+                  Options::FailurePolicy policy) {
+    RemoteAdmissionOptions o;
+    o.name = name;
+    o.url = base_url + path;
+    o.ca_file = ca_file;
+    o.mutating = mutating;
+    o.rules = {std::move(rule)};
+    if (pods) {
+      o.object_selector = "jobset.sigs.k8s.io/jobset-name";
+      o.skip_namespaces = {"kube-system"};
+      o.timeout = absl::Seconds(3);
+    }
+    o.failure_policy = policy;
+    return o;
+  };
+  const AdmissionRule pods{"", "pods", {Op::kCreate}};
+  return {
+      make("mjobset.phalanx.dev", "/mutate-jobset-x-k8s-io-v1alpha2-jobset", true,
+           {"jobset.x-k8s.io", "jobsets", {Op::kCreate}}, false, Options::FailurePolicy::kFail),
+      make("mpod.phalanx.dev", "/mutate--v1-pod", true, pods, true, Options::FailurePolicy::kFail),
+      make("vjobset.phalanx.dev", "/validate-jobset-x-k8s-io-v1alpha2-jobset", false,
+           {"jobset.x-k8s.io", "jobsets", {Op::kCreate, Op::kUpdate}}, false, Options::FailurePolicy::kFail),
+      make("vpod.phalanx.dev", "/validate--v1-pod", false, pods, true, Options::FailurePolicy::kIgnore),
+  };
+}
+
+absl::Status AddRemoteAdmissionHooks(MemoryCluster& cluster, const std::vector<RemoteAdmissionOptions>& webhooks) {
+  std::vector<AdmissionHook> hooks;
+  for (const RemoteAdmissionOptions& o : webhooks) {
+    absl::StatusOr<AdmissionHook> hook = RemoteAdmissionHook(o);
+    if (!hook.ok()) return hook.status();
+    hooks.push_back(*std::move(hook));
+  }
+  for (AdmissionHook& h : hooks) cluster.AddAdmissionHook(std::move(h));
+  return absl::OkStatus();
 }
 
 }  // namespace phalanx::kube

@@ -19,7 +19,8 @@
 //   - a failed call (connection, TLS, timeout, non-200, malformed answer) follows `failure_policy`:
 //     kFail → 500 InternalError `Internal error occurred: failed calling webhook "<name>": <why>`;
 //     kIgnore → the write goes on unchanged.
-// Register mutating hooks before validating ones (MemoryCluster runs hooks in the order added).
+// Register mutating hooks before validating ones (MemoryCluster runs hooks in the order added);
+// PhalanxWebhooks + AddRemoteAdmissionHooks install Phalanx's own configuration that way.
 //
 // Thread-safety: the returned hook may be called from many threads; calls are serialized on one
 // keep-alive connection. It runs under MemoryCluster's lock and never calls the cluster. Each call
@@ -54,6 +55,8 @@ struct RemoteAdmissionOptions {
   // Label selector (kube/selector.h syntax) the object must match, e.g. "jobset.sigs.k8s.io/jobset-name";
   // "" = every object.
   std::string object_selector;
+  // Namespaces whose objects are never sent (a namespaceSelector excluding them), e.g. {"kube-system"}.
+  std::vector<std::string> skip_namespaces;
   enum class FailurePolicy { kFail, kIgnore };
   FailurePolicy failure_policy = FailurePolicy::kFail;
   absl::Duration timeout = absl::Seconds(10);  // the API server allows 1–30 s; default 10
@@ -65,5 +68,16 @@ struct RemoteAdmissionOptions {
 // RemoteAdmissionHook builds the hook. kInvalidArgument for a URL that is not https://host[:port]/path,
 // an unparsable object selector, or a missing name or CA file path.
 absl::StatusOr<AdmissionHook> RemoteAdmissionHook(RemoteAdmissionOptions options);
+
+// PhalanxWebhooks: the four webhooks of manifests/webhook.yaml pointed at one phalanx-webhook serving at
+// `base_url` (e.g. "https://127.0.0.1:PORT"), mutating first: mjobset.phalanx.dev (jobsets CREATE, Fail,
+// 10 s), mpod.phalanx.dev (pods CREATE with label jobset.sigs.k8s.io/jobset-name, not kube-system, Fail,
+// 3 s), vjobset.phalanx.dev (jobsets CREATE and UPDATE, Fail, 10 s), vpod.phalanx.dev (like mpod but
+// Ignore).
+std::vector<RemoteAdmissionOptions> PhalanxWebhooks(const std::string& base_url, const std::string& ca_file);
+
+// AddRemoteAdmissionHooks builds a hook for each of `webhooks` and adds them to `cluster` in order;
+// nothing is added if any of them is invalid.
+absl::Status AddRemoteAdmissionHooks(MemoryCluster& cluster, const std::vector<RemoteAdmissionOptions>& webhooks);
 
 }  // namespace phalanx::kube

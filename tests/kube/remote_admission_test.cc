@@ -257,6 +257,44 @@ TEST_F(RealWebhookTest, CertificateFromAnotherCaFailsTheCall) {
               StartsWith("Internal error occurred: failed calling webhook \"mpod.phalanx.dev\": failed to call webhook: Post "));
 }
 
+TEST_F(RealWebhookTest, PhalanxConfigurationAsInTheManifests) {
+  MemoryCluster cluster;
+  std::vector<RemoteAdmissionOptions> webhooks =
+      PhalanxWebhooks(absl::StrCat("https://127.0.0.1:", webhook_->port()), *cert_dir_ + "/ca.crt");
+  ASSERT_EQ(webhooks.size(), 4u);
+  EXPECT_TRUE(webhooks[0].mutating && webhooks[1].mutating);
+  EXPECT_FALSE(webhooks[2].mutating || webhooks[3].mutating);
+  ASSERT_OK(AddRemoteAdmissionHooks(cluster, webhooks));
+
+  Json js = Json::parse(Fixture("api/create-jobset.request.json"));
+  js["spec"].erase("successPolicy");
+  ASSERT_OK_AND_ASSIGN(Object created, cluster.Create(kJobSets, "default", js.dump()));
+  EXPECT_EQ(Json::parse(created.json)["spec"]["successPolicy"]["operator"], "All");
+  ASSERT_OK_AND_ASSIGN(Object pod, cluster.Create(kPods, "default", JobSetPod().dump()));
+  EXPECT_EQ(Json::parse(pod.json)["spec"]["schedulingGates"], Json::parse(R"([{"name":"phalanx.dev/placement"}])"));
+  Json update = Json::parse(created.json);
+  update["spec"]["replicatedJobs"][0]["replicas"] = 3;
+  EXPECT_THAT(std::string(cluster.Update(kJobSets, "default", update.dump()).status().message()),
+              StartsWith("admission webhook \"vjobset.phalanx.dev\" denied the request"));
+}
+
+TEST_F(RealWebhookTest, PhalanxConfigurationSparesKubeSystemAndFailsClosedForJobSetPods) {
+  MemoryCluster cluster;
+  ASSERT_OK(AddRemoteAdmissionHooks(cluster, PhalanxWebhooks("https://127.0.0.1:1", *cert_dir_ + "/ca.crt")));
+  absl::Status failed = cluster.Create(kPods, "default", JobSetPod().dump()).status();
+  EXPECT_EQ(HttpCodeFor(failed), 500);
+  EXPECT_THAT(std::string(failed.message()), HasSubstr("failed calling webhook \"mpod.phalanx.dev\""));
+  Json system_pod = JobSetPod();
+  system_pod["metadata"]["namespace"] = "kube-system";
+  EXPECT_OK(cluster.Create(kPods, "kube-system", system_pod.dump()).status());
+  // Nothing is added when one of the webhooks is invalid.
+  MemoryCluster other;
+  std::vector<RemoteAdmissionOptions> bad = PhalanxWebhooks("https://127.0.0.1:1", *cert_dir_ + "/ca.crt");
+  bad[3].url = "http://127.0.0.1:1/x";
+  EXPECT_THAT(AddRemoteAdmissionHooks(other, bad), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_OK(other.Create(kPods, "default", JobSetPod().dump()).status());
+}
+
 // --- A stub webhook for the answers phalanx-webhook never gives -------------------------------------
 
 class StubWebhookTest : public ::testing::Test {
