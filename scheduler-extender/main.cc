@@ -16,7 +16,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <cstdio>
 #include <memory>
 #include <random>
@@ -53,6 +55,8 @@ constexpr char kUsage[] =
 // Kueue's topology levels, when the CRD is installed.
 constexpr phalanx::kube::Resource kKueueTopologies{"kueue.x-k8s.io", "v1beta2", "topologies", "Topology",
                                                    false, false, ""};
+constexpr phalanx::kube::Resource kKueueTopologiesV1beta1 = {"kueue.x-k8s.io", "v1beta1", "topologies", "Topology",
+                                                             false, false, ""};
 
 int Usage(const std::string& error) {
   std::fprintf(stderr, "phalanx-extender: %s\n%s", error.c_str(), kUsage);
@@ -108,6 +112,13 @@ int main(int argc, char** argv) {
       }
       continue;
     }
+    static const char* const kValueFlags[] = {
+        "kubeconfig", "port", "bind-address", "url-prefix", "tls-cert-file", "tls-private-key-file",
+        "client-ca-file", "health-probe-bind-address", "leader-election-namespace", "kube-api-qps",
+        "kube-api-burst", "pin-workers", "topology", "topology-file", "starvation-bound"};
+    if (std::find(std::begin(kValueFlags), std::end(kValueFlags), name) == std::end(kValueFlags)) {
+      return Usage(absl::StrCat("unknown flag --", name));
+    }
     if (!has_value) {
       if (i + 1 >= argc) return Usage(absl::StrCat("flag --", name, " needs a value"));
       value = argv[++i];
@@ -151,6 +162,14 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Bad topology flags or file are usage errors: check them before touching the API.
+  ext::TopologySources sources;
+  sources.flags = topology_flags;
+  sources.file = topology_file;
+  if (absl::StatusOr<phalanx::placement::TopologyConfig> t = ext::BuildTopology(sources); !t.ok()) {
+    return Usage(std::string(t.status().message()));
+  }
+
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -174,14 +193,15 @@ int main(int argc, char** argv) {
   }
 
   // Topology chains: flags, file, then Kueue Topology objects.
-  ext::TopologySources sources;
-  sources.flags = topology_flags;
-  sources.file = topology_file;
-  absl::StatusOr<phalanx::kube::ObjectList> kueue = (*client)->List(kKueueTopologies, "", {});
-  if (kueue.ok()) {
-    for (const phalanx::kube::Object& o : kueue->items) sources.kueue_topologies.push_back(o.json);
-  } else if (!absl::IsNotFound(kueue.status())) {
-    PHALANX_LOG(kWarning, "Kueue Topology objects not read", {{"error", kueue.status().ToString()}});
+  for (const phalanx::kube::Resource& r : {kKueueTopologies, kKueueTopologiesV1beta1}) {
+    absl::StatusOr<phalanx::kube::ObjectList> kueue = (*client)->List(r, "", {});
+    if (kueue.ok()) {
+      for (const phalanx::kube::Object& o : kueue->items) sources.kueue_topologies.push_back(o.json);
+      break;  // one served version lists every object
+    }
+    if (!absl::IsNotFound(kueue.status())) {
+      PHALANX_LOG(kWarning, "Kueue Topology objects not read", {{"error", kueue.status().ToString()}});
+    }
   }
   absl::StatusOr<phalanx::placement::TopologyConfig> topology = ext::BuildTopology(sources);
   if (!topology.ok()) {

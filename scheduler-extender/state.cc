@@ -328,16 +328,8 @@ const GangDemand* ExtenderState::GangOfJobLocked(const JobKey& job) const {
 
 PinTarget ExtenderState::TargetLocked(DomainId domain) const {
   PinTarget t;
-  const placement::Domain& d = cluster_.domain(domain);
-  const placement::Level& level = cluster_.level(d.level);
-  const std::vector<std::string> keys = placement::PathKeys(cluster_.topology(), level.key);
-  std::vector<std::string> values = absl::StrSplit(d.path, '/');
-  if (values.size() == keys.size()) {
-    for (size_t i = 0; i < keys.size(); ++i) t.path_labels.emplace_back(keys[i], values[i]);
-  } else {
-    t.path_labels.emplace_back(level.key, d.path);
-  }
-  for (placement::NodeId n : d.nodes) t.nodes.push_back(cluster_.node(n).name);
+  t.path_labels = cluster_.DomainLabels(domain);  // every level of the domain's chain, coarse → fine
+  for (placement::NodeId n : cluster_.domain(domain).nodes) t.nodes.push_back(cluster_.node(n).name);
   std::sort(t.nodes.begin(), t.nodes.end());
   return t;
 }
@@ -346,7 +338,7 @@ void ExtenderState::CollectPinsLocked(PlanActions& out) {
   for (auto& [uid, p] : gated_) {
     if (!p.only_our_gate || p.in_flight || (p.failed && p.failed_version == p.resource_version)) continue;
     auto found = reservations_.FindJob(p.job);
-    if (!found.has_value()) continue;
+    if (!found.has_value() || stranded_.contains(p.job)) continue;
     auto js = jobsets_.find(p.job.jobset_uid);
     if (js == jobsets_.end() || !js->second.active) continue;
     if (!GangRecordedLocked(js->second, found->first->gang)) continue;
@@ -376,14 +368,23 @@ PlanActions ExtenderState::Plan(absl::Time now) {
   SyncLocked();
   PlanActions out;
 
-  // Reserved gangs whose domains lost health or nodes: the engine moves Jobs without bound pods.
-  if (nodes_changed_) {
+  // Reserved gangs whose domains lost health or nodes: the engine moves Jobs without bound pods. A Job
+  // that could not move because pods still ran there (stranded) is checked again every round until its
+  // pods are gone, and its new pods are not pinned meanwhile.
+  if (nodes_changed_ || !stranded_.empty()) {
+    const bool all = nodes_changed_;
     nodes_changed_ = false;
+    std::set<JobKey> stranded;
     for (auto& [uid, e] : jobsets_) {
       if (!e.active) continue;
       for (const GangDemand& g : e.gangs) {
         if (reservations_.Find(g.id) == nullptr) continue;
+        if (!all && std::none_of(g.jobs.begin(), g.jobs.end(),
+                                 [&](const placement::JobDemand& j) { return stranded_.contains(j.key); })) {
+          continue;
+        }
         placement::ReserveResult r = reservations_.Reserve(cluster_, g);
+        stranded.insert(r.stranded.begin(), r.stranded.end());
         if (!r.moved.empty()) {
           std::vector<std::string> names;
           for (const JobKey& k : r.moved) {
@@ -400,6 +401,13 @@ PlanActions ExtenderState::Plan(absl::Time now) {
           // The gang lost its reservation altogether (e.g. its Jobs changed and nothing fits).
           queue_.Upsert(g);
         }
+      }
+    }
+    if (all) {
+      stranded_ = std::move(stranded);
+    } else {
+      for (auto it = stranded_.begin(); it != stranded_.end();) {
+        it = stranded.contains(*it) ? std::next(it) : stranded_.erase(it);
       }
     }
   }

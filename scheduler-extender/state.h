@@ -182,6 +182,9 @@ class ExtenderState {
   bool dirty_ ABSL_GUARDED_BY(mu_) = true;        // something changed since the last Sync
   bool nodes_changed_ ABSL_GUARDED_BY(mu_) = true;  // re-check reserved gangs' domains
   bool final_adoption_ ABSL_GUARDED_BY(mu_) = false;  // set by the first Plan
+  // Jobs whose domain can no longer hold them but which still have bound pods there: re-checked every
+  // round, their pods not pinned until they moved.
+  std::set<placement::JobKey> stranded_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace phalanx::extender

@@ -213,6 +213,40 @@ TEST_F(StateTest, AJobWithoutPodsMovesOffAPoolThatLostANode) {
   EXPECT_TRUE(moved);
 }
 
+TEST_F(StateTest, AJobWithPodsOnALostPoolStaysUntilTheyAreGoneThenMoves) {
+  ExtenderState s;
+  AddPools(s, 3, 2);
+  s.OnJobSet(JobSet("train", {{"workers", 1, 2}}, "u1").dump());
+  PlanActions a = PlanAndRecord(s);
+  const std::string before = Record(a.records[0].value)["workers/0"];
+  const std::string n = before.substr(before.find("pool-") + 5);
+  // Its two pods run on the pool; one node of it dies.
+  nlohmann::json p0 = Pod("train", "u1", "workers", 0, 0, {}, "tpu-" + n + "-0");
+  nlohmann::json p1 = Pod("train", "u1", "workers", 0, 1, {}, "tpu-" + n + "-1");
+  p0["status"]["phase"] = p1["status"]["phase"] = "Running";
+  s.OnPod(p0.dump());
+  s.OnPod(p1.dump());
+  s.OnNode(testing::Node("tpu-" + n + "-1", {{kPoolKey, "pool-" + n}}, 4, /*ready=*/false).dump());
+  EXPECT_TRUE(s.Plan(kNow).records.empty()) << "a Job with running pods is not moved";
+  // The restart: old pods go, a new gated pod appears; it is not pinned to the broken pool.
+  p1["status"]["phase"] = "Failed";
+  s.OnPod(p1.dump());
+  nlohmann::json fresh = Pod("train", "u1", "workers", 0, 0, {"phalanx.dev/placement"});
+  fresh["metadata"]["name"] = "train-workers-0-0-y";
+  fresh["metadata"]["uid"] = "uid-new";
+  s.OnPod(fresh.dump());
+  EXPECT_TRUE(s.Plan(kNow).pins.empty());
+  s.OnPodDeleted("default", p0["metadata"]["name"].get<std::string>(), p0["metadata"]["uid"].get<std::string>());
+  PlanActions b = s.Plan(kNow);
+  ASSERT_EQ(b.records.size(), 1u);
+  EXPECT_NE(Record(b.records[0].value)["workers/0"], before);
+  EXPECT_TRUE(b.pins.empty()) << "pinned only once the new record is written";
+  s.Recorded("u1", b.records[0].value);
+  PlanActions c = s.Plan(kNow);
+  ASSERT_EQ(c.pins.size(), 1u);
+  EXPECT_EQ(c.pins[0].domain, Record(b.records[0].value)["workers/0"]);
+}
+
 TEST_F(StateTest, PodsWithAnotherGateWaitForIt) {
   ExtenderState s;
   AddPools(s, 1, 4);
