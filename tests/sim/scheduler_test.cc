@@ -600,6 +600,25 @@ TEST_F(SchedulerExtenderTest, IgnorableExtenderIsSkippedOnFaults) {
   EXPECT_EQ(WaitRefused("q", "Unschedulable"), "0/3 nodes are available: 3 extender: TPU slice busy.");
 }
 
+TEST_F(SchedulerExtenderTest, TimeoutIsASchedulerErrorUnlessIgnorable) {
+  AddFixtureNodes();
+  ext_.Set([](const std::string&, const json& args) {
+    absl::SleepFor(absl::Milliseconds(300));
+    return FakeExtender::Answer{200, AcceptAll(args).dump()};
+  });
+  SchedulerOptions o = WithExtender();
+  o.extender.http_timeout = absl::Milliseconds(50);
+  StartScheduler(o);
+  AddPod("slow", "1");
+  std::string msg = WaitRefused("slow", "SchedulerError");
+  EXPECT_EQ(msg.rfind(absl::StrCat("failed filter with extender at URL ", ext_.prefix(), "/filter"), 0), 0u) << msg;
+  EXPECT_TRUE(NodeOf("slow").empty());
+  sched_->Stop();
+  o.extender.ignorable = true;
+  StartScheduler(o);
+  ASSERT_TRUE(WaitBound("slow"));
+}
+
 TEST_F(SchedulerExtenderTest, NullNodeNamesFallsBackToNodesAndBothNullMeansNone) {
   AddFixtureNodes();
   ext_.Set([](const std::string&, const json&) {
