@@ -196,7 +196,11 @@ absl::Status Kubelet::FailNode(const std::string& node) {
     failed_nodes_.insert(node);
   }
   absl::Status st = SetNodeReady(node, false);
-  if (!st.ok()) return st;
+  if (!st.ok()) {
+    absl::MutexLock l(&mu_);
+    failed_nodes_.erase(node);
+    return st;
+  }
   // Every pod on the node gets looked at again.
   if (pods_ != nullptr) {
     for (const auto& p : pods_->Snapshot()) Enqueue(p->meta.namespace_, p->meta.name);
