@@ -47,11 +47,38 @@ constexpr int kMaxDepth = 128;
 
 // ---- parsing ------------------------------------------------------------------------------------
 
-// Forwards SAX events to a Document, refusing nesting deeper than kMaxDepth.
-struct DepthLimitedHandler {
+// ASCII case-insensitive match of `s` against a lower-case `want`, as Go's encoding/json matches
+// keys to field names.
+bool FoldEquals(const char* s, size_t n, std::string_view want) {
+  if (n != want.size()) return false;
+  for (size_t i = 0; i < n; ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != want[i]) return false;
+  }
+  return true;
+}
+
+// The strings of a top-level "NodeNames" array, taken straight from the parser instead of being
+// built into the document (a large request is almost nothing else). Non-strings are still built
+// into the document's array, and the first of them is remembered for the error message.
+struct NameCapture {
+  std::vector<std::string_view> names;
+  rapidjson::SizeType first_bad = 0;
+  const char* bad_type = nullptr;  // set when the array held a non-string
+};
+
+// Forwards SAX events to a Document, refusing nesting deeper than kMaxDepth, and diverting the
+// strings of a top-level NodeNames array (any case of the key) into `capture` when it is set.
+struct ParseHandler {
   rapidjson::Document& doc;
+  NameCapture* capture = nullptr;
   int depth = 0;
   bool too_deep = false;
+  bool names_key = false;             // the last top-level key was NodeNames
+  bool in_names = false;              // inside that key's array (at depth 2)
+  rapidjson::SizeType index = 0;      // position in that array
+  rapidjson::SizeType forwarded = 0;  // its elements built into the document
 
   bool Open() {
     if (++depth > kMaxDepth) {
@@ -60,38 +87,99 @@ struct DepthLimitedHandler {
     }
     return true;
   }
-  bool Null() { return doc.Null(); }
-  bool Bool(bool b) { return doc.Bool(b); }
-  bool Int(int i) { return doc.Int(i); }
-  bool Uint(unsigned u) { return doc.Uint(u); }
-  bool Int64(int64_t i) { return doc.Int64(i); }
-  bool Uint64(uint64_t u) { return doc.Uint64(u); }
-  bool Double(double d) { return doc.Double(d); }
+  // Called for every value; false when the value is a captured name (not forwarded).
+  void NonString(const char* type) {
+    if (!in_names || depth != 2) return;
+    if (capture->bad_type == nullptr) {
+      capture->bad_type = type;
+      capture->first_bad = index;
+    }
+    ++index;
+    ++forwarded;
+  }
+  bool Null() {
+    NonString("null");
+    return doc.Null();
+  }
+  bool Bool(bool b) {
+    NonString("boolean");
+    return doc.Bool(b);
+  }
+  bool Int(int i) {
+    NonString("number");
+    return doc.Int(i);
+  }
+  bool Uint(unsigned u) {
+    NonString("number");
+    return doc.Uint(u);
+  }
+  bool Int64(int64_t i) {
+    NonString("number");
+    return doc.Int64(i);
+  }
+  bool Uint64(uint64_t u) {
+    NonString("number");
+    return doc.Uint64(u);
+  }
+  bool Double(double d) {
+    NonString("number");
+    return doc.Double(d);
+  }
   bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
+    NonString("number");
     return doc.RawNumber(s, n, copy);
   }
-  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc.String(s, n, copy); }
-  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc.Key(s, n, copy); }
-  bool StartObject() { return Open() && doc.StartObject(); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) {
+    if (in_names && depth == 2) {
+      capture->names.emplace_back(s, n);
+      ++index;
+      return true;
+    }
+    return doc.String(s, n, copy);
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
+    if (capture != nullptr && depth == 1) names_key = FoldEquals(s, n, "nodenames");
+    return doc.Key(s, n, copy);
+  }
+  bool StartObject() {
+    NonString("object");
+    return Open() && doc.StartObject();
+  }
   bool EndObject(rapidjson::SizeType n) {
     --depth;
     return doc.EndObject(n);
   }
-  bool StartArray() { return Open() && doc.StartArray(); }
+  bool StartArray() {
+    NonString("array");
+    if (capture != nullptr && depth == 1 && names_key) {
+      // A repeated key: the last array wins, as in Go.
+      capture->names.clear();
+      capture->bad_type = nullptr;
+      in_names = true;
+      index = 0;
+      forwarded = 0;
+    }
+    return Open() && doc.StartArray();
+  }
   bool EndArray(rapidjson::SizeType n) {
     --depth;
+    if (in_names && depth == 1) {
+      in_names = false;
+      return doc.EndArray(forwarded);
+    }
     return doc.EndArray(n);
   }
 };
 
 struct InsituParse {
   char* text;
+  NameCapture* capture;
   rapidjson::ParseResult result;
   bool too_deep = false;
   size_t consumed = 0;  // the in-place stream ends at the first NUL byte
 
   bool operator()(rapidjson::Document& doc) {
-    DepthLimitedHandler handler{doc};
+    ParseHandler handler{doc, capture};
     rapidjson::InsituStringStream stream(text);
     rapidjson::Reader reader;
     result =
@@ -102,9 +190,11 @@ struct InsituParse {
   }
 };
 
-// Parses `text` in place into `doc` (strings of `doc` then point into `text`).
-absl::Status ParseInPlace(std::string& text, rapidjson::Document& doc) {
-  InsituParse parse{text.data(), rapidjson::ParseResult(), false, 0};
+// Parses `text` in place into `doc` (strings of `doc` then point into `text`); with `capture`, the
+// strings of a top-level NodeNames array go there instead (see NameCapture).
+absl::Status ParseInPlace(std::string& text, rapidjson::Document& doc,
+                          NameCapture* capture = nullptr) {
+  InsituParse parse{text.data(), capture, rapidjson::ParseResult(), false, 0};
   doc.Populate(parse);
   // A NUL byte ends the in-place stream: one after a complete value leaves input unread. (One
   // inside the value is a parse error below. `text` cannot be searched now: parsing in place wrote
@@ -129,16 +219,8 @@ std::string_view View(const Value& v) {
   return std::string_view(v.GetString(), v.GetStringLength());
 }
 
-// ASCII case-insensitive key match against a lower-case `want`, as Go's encoding/json does.
 bool KeyIs(const Value& key, std::string_view want) {
-  if (key.GetStringLength() != want.size()) return false;
-  const char* s = key.GetString();
-  for (size_t i = 0; i < want.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != want[i]) return false;
-  }
-  return true;
+  return FoldEquals(key.GetString(), key.GetStringLength(), want);
 }
 
 // The last member of `obj` whose key folds to `want`; nullptr when absent or null.
@@ -612,7 +694,8 @@ absl::StatusOr<ExtenderArgs> ParseExtenderArgs(std::string body) {
   args.body_ = std::make_unique<ExtenderArgs::Body>();
   ExtenderArgs::Body& b = *args.body_;
   b.text = std::move(body);
-  PHALANX_RETURN_IF_ERROR(Prefix(ParseInPlace(b.text, b.doc), "ExtenderArgs: "));
+  NameCapture capture;
+  PHALANX_RETURN_IF_ERROR(Prefix(ParseInPlace(b.text, b.doc, &capture), "ExtenderArgs: "));
   const Value& root = b.doc;
   if (!root.IsObject()) return WrongType("ExtenderArgs", "object", root);
 
@@ -630,13 +713,12 @@ absl::StatusOr<ExtenderArgs> ParseExtenderArgs(std::string body) {
     if (nodes != nullptr && !nodes->IsObject())
       return WrongType("ExtenderArgs.Nodes", "object or null", *nodes);
     args.form_ = NodeListForm::kNodeNames;
-    args.node_names_.reserve(names->Size());
-    for (rapidjson::SizeType i = 0; i < names->Size(); ++i) {
-      const Value& n = (*names)[i];
-      if (!n.IsString())
-        return WrongType(absl::StrCat("ExtenderArgs.NodeNames[", i, "]"), "string", n);
-      args.node_names_.push_back(View(n));
+    // The last NodeNames array's strings were captured while parsing; `names` holds the rest.
+    if (capture.bad_type != nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("ExtenderArgs.NodeNames[", capture.first_bad,
+                                                     "]: expected string, got ", capture.bad_type));
     }
+    args.node_names_ = std::move(capture.names);
     return args;
   }
   if (nodes == nullptr) {

@@ -431,6 +431,22 @@ TEST(WireKeysTest, RequestKeysMatchCaseInsensitivelyLikeGo) {
           R"({"pod":{},"nodes":{"items":[{"metadata":{"name":"n1"}},{"metadata":{"name":"n2"},"spec":{}}]},"nodeNames":null})"));
   EXPECT_EQ(full.form(), NodeListForm::kNodes);
   EXPECT_THAT(Names(full), ElementsAre("n1", "n2"));
+  // Repeated node lists: the last value wins, even over an earlier malformed one or by null.
+  ASSERT_OK_AND_ASSIGN(ExtenderArgs last,
+                       ParseExtenderArgs(R"({"Pod":{},"NodeNames":[1,{}],"nodeNames":["z","y"]})"));
+  EXPECT_THAT(Names(last), ElementsAre("z", "y"));
+  ASSERT_OK_AND_ASSIGN(
+      ExtenderArgs nulled,
+      ParseExtenderArgs(
+          R"({"Pod":{},"NodeNames":["a"],"Nodes":{"items":[{"metadata":{"name":"b"}}]},"nodenames":null})"));
+  EXPECT_EQ(nulled.form(), NodeListForm::kNodes);
+  EXPECT_THAT(Names(nulled), ElementsAre("b"));
+  // A "NodeNames" key below the top level is not the node list.
+  ASSERT_OK_AND_ASSIGN(
+      ExtenderArgs nested,
+      ParseExtenderArgs(R"({"Pod":{"metadata":{"labels":{"NodeNames":"x"}}},"NodeNames":["n"]})"));
+  EXPECT_THAT(Names(nested), ElementsAre("n"));
+  EXPECT_EQ(nested.pod().metadata.Label("NodeNames"), "x");
   // Unknown keys are ignored, as Go does.
   ASSERT_OK_AND_ASSIGN(ExtenderArgs extra,
                        ParseExtenderArgs(R"({"Pod":{},"NodeNames":["a"],"Future":[1,2]})"));
@@ -621,6 +637,10 @@ TEST(WireMalformedTest, ErrorsNameTheField) {
   r = ParseExtenderArgs(R"({"Pod":{},"NodeNames":["a",2]})");
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("NodeNames[1]"));
+  r = ParseExtenderArgs(R"({"Pod":{},"NodeNames":["a","b",{"c":["d"]},null]})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()),
+              ::testing::HasSubstr("NodeNames[2]: expected string, got object"));
   EXPECT_THAT(DecodePodInfo("{\"metadata\":"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
