@@ -192,10 +192,15 @@ TEST_P(ClientConformanceTest, PatchesOfEachContentType) {
   absl::StatusOr<Object> failed =
       c().Patch(kPods, "default", "g", PatchType::kJson, R"([{"op":"test","path":"/spec/nodeName","value":"x"}])");
   EXPECT_THAT(failed, StatusIs(absl::StatusCode::kInvalidArgument));
+  // Merge patch: null deletes a member.
   ASSERT_OK_AND_ASSIGN(Object mp, c().Patch(kPods, "default", "g", PatchType::kMerge,
-                                            R"({"metadata":{"labels":{"k":"v"}},"spec":{"nodeSelector":null}})"));
+                                            R"({"metadata":{"labels":{"k":"v"},"annotations":{"a":"b"}}})"));
+  ASSERT_OK_AND_ASSIGN(mp, c().Patch(kPods, "default", "g", PatchType::kMerge, R"({"metadata":{"annotations":null}})"));
   EXPECT_EQ(mp.meta.labels.at("k"), "v");
-  EXPECT_FALSE(J(mp.json)["spec"].contains("nodeSelector"));
+  EXPECT_FALSE(J(mp.json)["metadata"].contains("annotations"));
+  // The API server's pod update rules: a nodeSelector is never removed.
+  EXPECT_THAT(c().Patch(kPods, "default", "g", PatchType::kMerge, R"({"spec":{"nodeSelector":null}})"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   // A patch that names a stale resourceVersion conflicts.
   absl::StatusOr<Object> stale = c().Patch(kPods, "default", "g", PatchType::kMerge,
                                            absl::StrCat(R"({"metadata":{"resourceVersion":")",
