@@ -187,7 +187,7 @@ void ExtenderState::UpsertJobSetLocked(const api::JobSet& js) {
   e.active = !e.suspended && !js.metadata.deletion_timestamp.has_value() && !Finished(js);
   std::optional<std::string> recorded = js.metadata.Annotation(api::kReservationsKey);
   if (recorded != e.recorded) {
-    e.recorded = recorded;
+    SetRecorded(e, recorded);
     e.adopt_pending = true;
   }
   absl::StatusOr<placement::JobSetDemand> demand = ToJobSetDemand(js);
@@ -202,6 +202,15 @@ void ExtenderState::UpsertJobSetLocked(const api::JobSet& js) {
     ReleaseJobSetLocked(e);
   }
   dirty_ = true;
+}
+
+void ExtenderState::SetRecorded(JobSetEntry& e, std::optional<std::string> text) {
+  e.recorded = std::move(text);
+  e.record.reset();
+  if (e.recorded.has_value() && !e.recorded->empty()) {
+    absl::StatusOr<ReservationRecord> r = DecodeReservationRecord(*e.recorded);
+    if (r.ok()) e.record = *std::move(r);
+  }
 }
 
 void ExtenderState::ReleaseJobSetLocked(JobSetEntry& e) {
@@ -240,9 +249,8 @@ void ExtenderState::SyncLocked() {
 
 bool ExtenderState::AdoptLocked(JobSetEntry& e, bool final) {
   e.adopt_pending = false;
-  if (!e.recorded.has_value() || e.recorded->empty()) return true;
-  absl::StatusOr<ReservationRecord> record = DecodeReservationRecord(*e.recorded);
-  if (!record.ok()) return true;  // not ours to repair: the planner overwrites it when it places
+  if (!e.record.has_value()) return true;  // none, or not ours to repair: the planner overwrites it
+  const ReservationRecord* record = &*e.record;
   bool complete = true;
   for (const GangDemand& g : e.gangs) {
     // Only gangs whose every Job is in the record were recorded.
@@ -304,9 +312,8 @@ std::string ExtenderState::WantedLocked(const JobSetEntry& e) const {
 
 bool ExtenderState::GangRecordedLocked(const JobSetEntry& e, const GangId& gang) const {
   const placement::Reservation* r = reservations_.Find(gang);
-  if (r == nullptr || !e.recorded.has_value()) return false;
-  absl::StatusOr<ReservationRecord> record = DecodeReservationRecord(*e.recorded);
-  if (!record.ok()) return false;
+  if (r == nullptr || !e.record.has_value()) return false;
+  const ReservationRecord* record = &*e.record;
   for (const placement::JobSlot& s : r->jobs) {
     auto it = record->find(RecordJobName(s.job.replicated_job, s.job.index));
     if (it == record->end()) return false;
@@ -465,11 +472,7 @@ void ExtenderState::Recorded(const std::string& jobset_uid, const std::string& v
   absl::MutexLock lock(&mu_);
   auto it = jobsets_.find(jobset_uid);
   if (it == jobsets_.end()) return;
-  if (value.empty()) {
-    it->second.recorded.reset();
-  } else {
-    it->second.recorded = value;
-  }
+  SetRecorded(it->second, value.empty() ? std::nullopt : std::optional<std::string>(value));
   dirty_ = true;
 }
 

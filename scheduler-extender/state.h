@@ -141,6 +141,7 @@ class ExtenderState {
     std::vector<placement::GangDemand> gangs;
     std::string demand_error;            // the spec could not be read as a demand
     std::optional<std::string> recorded;  // annotation value as last seen on (or written to) the API
+    std::optional<ReservationRecord> record;  // `recorded` decoded; nullopt if absent or malformed
     bool adopt_pending = false;           // recorded text not yet reflected in reservations
     std::map<placement::GangId, std::string> last_event;  // gang → last note sent
   };
@@ -158,6 +159,7 @@ class ExtenderState {
 
   void UpsertJobSetLocked(const api::JobSet& js) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseJobSetLocked(JobSetEntry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void SetRecorded(JobSetEntry& e, std::optional<std::string> text);
   void SyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // `final`: a domain that is not known counts as gone (the caches have synced).
   bool AdoptLocked(JobSetEntry& e, bool final) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
