@@ -39,7 +39,7 @@ Caches::Caches(kube::Client& client, ExtenderState& state, CachesOptions options
       [this, changed](const kube::Object& o) { state_.OnPod(o.json); changed(); },
       [this, changed](const kube::Object&, const kube::Object& o) { state_.OnPod(o.json); changed(); },
       [this, changed](const kube::Object& o) {
-        state_.OnPodDeleted(o.meta.namespace_, o.meta.name, o.meta.uid);
+        state_.OnPodDeleted(o.meta.uid);
         changed();
       },
   });

@@ -122,7 +122,6 @@ void ExtenderState::OnPod(std::string_view pod_json) {
   }
   std::optional<placement::BoundPod> bound = ToBoundPod(*pod);
   absl::MutexLock lock(&mu_);
-  pod_uids_[absl::StrCat(pod->metadata.namespace_or_default(), "/", pod->metadata.name_or_empty())] = uid;
   if (bound.has_value()) {
     cluster_.UpsertPod(*bound);
   } else {
@@ -142,17 +141,10 @@ void ExtenderState::OnPod(std::string_view pod_json) {
   }
 }
 
-void ExtenderState::OnPodDeleted(std::string_view ns, std::string_view name, std::string_view uid) {
+void ExtenderState::OnPodDeleted(std::string_view uid) {
   absl::MutexLock lock(&mu_);
-  std::string key = absl::StrCat(std::string(ns), "/", std::string(name));
-  std::string id(uid);
-  if (id.empty()) {
-    auto it = pod_uids_.find(key);
-    if (it != pod_uids_.end()) id = it->second;
-  }
-  pod_uids_.erase(key);
-  cluster_.RemovePod(id);
-  gated_.erase(id);
+  cluster_.RemovePod(uid);
+  gated_.erase(std::string(uid));
 }
 
 void ExtenderState::OnJobSet(std::string_view jobset_json) {

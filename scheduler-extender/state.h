@@ -108,7 +108,7 @@ class ExtenderState {
   void OnNode(std::string_view node_json);
   void OnNodeDeleted(std::string_view name);
   void OnPod(std::string_view pod_json);
-  void OnPodDeleted(std::string_view ns, std::string_view name, std::string_view uid);
+  void OnPodDeleted(std::string_view uid);
   void OnJobSet(std::string_view jobset_json);
   void OnJobSetDeleted(std::string_view uid);
 
@@ -180,7 +180,6 @@ class ExtenderState {
   placement::PlanQueue queue_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, JobSetEntry> jobsets_ ABSL_GUARDED_BY(mu_);  // by uid
   absl::flat_hash_map<std::string, GatedPod> gated_ ABSL_GUARDED_BY(mu_);  // by pod uid
-  absl::flat_hash_map<std::string, std::string> pod_uids_ ABSL_GUARDED_BY(mu_);  // "ns/name" → uid
   bool dirty_ ABSL_GUARDED_BY(mu_) = true;        // something changed since the last Sync
   bool nodes_changed_ ABSL_GUARDED_BY(mu_) = true;  // re-check reserved gangs' domains
   bool final_adoption_ ABSL_GUARDED_BY(mu_) = false;  // set by the first Plan

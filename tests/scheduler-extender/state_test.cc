@@ -236,7 +236,7 @@ TEST_F(StateTest, AJobWithPodsOnALostPoolStaysUntilTheyAreGoneThenMoves) {
   fresh["metadata"]["uid"] = "uid-new";
   s.OnPod(fresh.dump());
   EXPECT_TRUE(s.Plan(kNow).pins.empty());
-  s.OnPodDeleted("default", p0["metadata"]["name"].get<std::string>(), p0["metadata"]["uid"].get<std::string>());
+  s.OnPodDeleted(p0["metadata"]["uid"].get<std::string>());
   PlanActions b = s.Plan(kNow);
   ASSERT_EQ(b.records.size(), 1u);
   EXPECT_NE(Record(b.records[0].value)["workers/0"], before);
