@@ -3,6 +3,7 @@
 #include "scheduler-extender/wire.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <utility>
 
@@ -642,26 +643,65 @@ struct StringOut {
   void Flush() {}
 };
 
-// One failure map. `suffixes[id]` is `":"<reason id, escaped>"`, escaped once per answer rather
-// than per node; separators and quotes are folded into neighbouring literals (3 appends per node).
-void AppendFailureMap(std::string& out, absl::Span<const std::string_view> names,
-                      const placement::FilterResult& result,
-                      const std::vector<std::string>& suffixes, placement::Verdict want) {
-  out.push_back('{');
+// The length of `s` escaped as in AppendEscaped.
+size_t EscapedSize(std::string_view s) {
+  size_t n = s.size();
+  for (const char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    const bool short_form =
+        c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f';
+    n += short_form ? 1 : 5;
+  }
+  return n;
+}
+
+// Output of a size known in advance (an upper bound): plain copies, no capacity checks. The answers
+// to large requests are megabytes of small pieces; this keeps them at memcpy speed.
+class SizedOut {
+ public:
+  explicit SizedOut(size_t capacity) : buf_(capacity, '\0'), p_(buf_.data()) {}
+  void Put(std::string_view s) {
+    if (s.empty()) return;  // memcpy from a null data() is undefined even for 0 bytes
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void Put(char c) { *p_++ = c; }
+  // `plain`: `s` needs no escaping (its EscapedSize is its size).
+  void PutEscaped(std::string_view s, bool plain) {
+    if (plain) {
+      Put(s);
+      return;
+    }
+    std::string escaped;
+    AppendEscaped(escaped, s);
+    Put(escaped);
+  }
+  std::string Take() && {
+    buf_.resize(static_cast<size_t>(p_ - buf_.data()));
+    return std::move(buf_);
+  }
+
+ private:
+  std::string buf_;
+  char* p_;
+};
+
+// One failure map: `"name":"reason"` for each node with verdict `want`. `suffixes[id]` is
+// `":"<reason id, escaped>"`, escaped once per answer rather than per node.
+void PutFailureMap(SizedOut& out, absl::Span<const std::string_view> names, bool plain,
+                   const placement::FilterResult& result, const std::vector<std::string>& suffixes,
+                   placement::Verdict want) {
+  out.Put('{');
   bool first = true;
   for (size_t i = 0; i < names.size(); ++i) {
     if (result.verdicts[i] != want) continue;
-    out.append(first ? kQuote : kCommaQuote);
+    out.Put(first ? kQuote : kCommaQuote);
     first = false;
-    AppendEscaped(out, names[i]);
-    const uint16_t id = i < result.reason_ids.size() ? result.reason_ids[i] : 0;
-    if (id < suffixes.size()) {
-      out.append(suffixes[id]);
-    } else {
-      out.append("\":\"\"");
-    }
+    out.PutEscaped(names[i], plain);
+    out.Put(suffixes[result.reason_ids[i]]);
   }
-  out.push_back('}');
+  out.Put('}');
 }
 
 }  // namespace
@@ -753,51 +793,64 @@ std::string EncodeFilterResult(const ExtenderArgs& args, const placement::Filter
     return EncodeFilterError(absl::StrCat("internal error: ", result.verdicts.size(),
                                           " verdicts for ", names.size(), " nodes"));
   }
-  size_t size = 128;
-  for (size_t i = 0; i < names.size(); ++i) {
-    size += names[i].size() + 4;
-    if (result.verdicts[i] != placement::Verdict::kPass && i < result.reason_ids.size() &&
-        result.reason_ids[i] < result.reasons.size()) {
-      size += result.reasons[result.reason_ids[i]].size() + 4;
-    }
-  }
-  std::string out;
-  out.reserve(size);
-  if (args.form() == NodeListForm::kNodeNames) {
-    out.append("{\"Nodes\":null,\"NodeNames\":[");
-    bool first = true;
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (result.verdicts[i] != placement::Verdict::kPass) continue;
-      out.append(first ? kQuote : kQuoteCommaQuote);
-      first = false;
-      AppendEscaped(out, names[i]);
-    }
-    out.append(first ? std::string_view("],") : std::string_view("\"],"));
-  } else {
-    out.append("{\"Nodes\":{\"metadata\":{},\"items\":[");
-    StringOut stream{&out};
-    rapidjson::Writer<StringOut> writer(stream);
-    bool first = true;
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (result.verdicts[i] != placement::Verdict::kPass) continue;
-      if (!first) out.push_back(',');
-      first = false;
-      writer.Reset(stream);
-      args.body_->nodes[i]->Accept(writer);
-    }
-    out.append("]},\"NodeNames\":null,");
-  }
   std::vector<std::string> suffixes(result.reasons.size());
   for (size_t i = 0; i < result.reasons.size(); ++i) {
     suffixes[i] = "\":";
     AppendJsonString(suffixes[i], result.reasons[i]);
   }
-  out.append("\"FailedNodes\":");
-  AppendFailureMap(out, names, result, suffixes, placement::Verdict::kFail);
-  out.append(",\"FailedAndUnresolvableNodes\":");
-  AppendFailureMap(out, names, result, suffixes, placement::Verdict::kUnresolvable);
-  out.append(",\"Error\":\"\"}");
-  return out;
+  // Full-Node form: the passing Node objects, written by RapidJSON from the parsed values.
+  std::string nodes;
+  if (args.form() == NodeListForm::kNodes) {
+    nodes = "{\"metadata\":{},\"items\":[";
+    StringOut stream{&nodes};
+    rapidjson::Writer<StringOut> writer(stream);
+    bool first = true;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (result.verdicts[i] != placement::Verdict::kPass) continue;
+      if (!first) nodes.push_back(',');
+      first = false;
+      writer.Reset(stream);
+      args.body_->nodes[i]->Accept(writer);
+    }
+    nodes.append("]}");
+  }
+  // An upper bound of the answer's size: fixed text, and per node its escaped name with quotes and
+  // a comma, plus its reason for a failed node. Every name is also checked for needing escapes.
+  bool plain = true;
+  size_t size = 160 + nodes.size();
+  for (size_t i = 0; i < names.size(); ++i) {
+    const size_t escaped = EscapedSize(names[i]);
+    plain = plain && escaped == names[i].size();
+    size += escaped + 3;
+    if (result.verdicts[i] != placement::Verdict::kPass) {
+      if (i >= result.reason_ids.size() || result.reason_ids[i] >= suffixes.size()) {
+        return EncodeFilterError(absl::StrCat("internal error: no reason for node ", i));
+      }
+      size += suffixes[result.reason_ids[i]].size();
+    }
+  }
+  SizedOut out(size);
+  if (args.form() == NodeListForm::kNodeNames) {
+    out.Put("{\"Nodes\":null,\"NodeNames\":[");
+    bool first = true;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (result.verdicts[i] != placement::Verdict::kPass) continue;
+      out.Put(first ? kQuote : kQuoteCommaQuote);
+      first = false;
+      out.PutEscaped(names[i], plain);
+    }
+    out.Put(first ? std::string_view("],") : std::string_view("\"],"));
+  } else {
+    out.Put("{\"Nodes\":");
+    out.Put(nodes);
+    out.Put(",\"NodeNames\":null,");
+  }
+  out.Put("\"FailedNodes\":");
+  PutFailureMap(out, names, plain, result, suffixes, placement::Verdict::kFail);
+  out.Put(",\"FailedAndUnresolvableNodes\":");
+  PutFailureMap(out, names, plain, result, suffixes, placement::Verdict::kUnresolvable);
+  out.Put(",\"Error\":\"\"}");
+  return std::move(out).Take();
 }
 
 std::string EncodeFilterError(std::string_view message) {
@@ -810,7 +863,7 @@ std::string EncodeFilterError(std::string_view message) {
 }
 
 std::string EncodePrioritizeResult(const ExtenderArgs& args, absl::Span<const int64_t> scores) {
-  // Each entry is three appends: the opening literal, the escaped name, the score literal.
+  // Each entry is three copies: the opening literal, the escaped name, the score literal.
   static constexpr std::string_view kScores[11] = {
       "\",\"Score\":0}", "\",\"Score\":1}", "\",\"Score\":2}", "\",\"Score\":3}",
       "\",\"Score\":4}", "\",\"Score\":5}", "\",\"Score\":6}", "\",\"Score\":7}",
@@ -818,19 +871,23 @@ std::string EncodePrioritizeResult(const ExtenderArgs& args, absl::Span<const in
   static constexpr std::string_view kFirst = "{\"Host\":\"";
   static constexpr std::string_view kNext = ",{\"Host\":\"";
   const absl::Span<const std::string_view> names = args.node_names();
+  bool plain = true;
   size_t size = 2;
-  for (std::string_view n : names) size += n.size() + kNext.size() + kScores[10].size();
-  std::string out;
-  out.reserve(size);
-  out.push_back('[');
-  for (size_t i = 0; i < names.size(); ++i) {
-    out.append(i == 0 ? kFirst : kNext);
-    AppendEscaped(out, names[i]);
-    const int64_t score = i < scores.size() ? std::clamp<int64_t>(scores[i], 0, 10) : 0;
-    out.append(kScores[score]);
+  for (std::string_view n : names) {
+    const size_t escaped = EscapedSize(n);
+    plain = plain && escaped == n.size();
+    size += escaped + kNext.size() + kScores[10].size();
   }
-  out.push_back(']');
-  return out;
+  SizedOut out(size);
+  out.Put('[');
+  for (size_t i = 0; i < names.size(); ++i) {
+    out.Put(i == 0 ? kFirst : kNext);
+    out.PutEscaped(names[i], plain);
+    const int64_t score = i < scores.size() ? std::clamp<int64_t>(scores[i], 0, 10) : 0;
+    out.Put(kScores[score]);
+  }
+  out.Put(']');
+  return std::move(out).Take();
 }
 
 }  // namespace phalanx::extender

@@ -103,7 +103,8 @@ absl::StatusOr<ExtenderArgs> ParseExtenderArgs(std::string body);
 //     NodeNames is never null ([] when nothing passes).
 //   kNodes form: the same with "Nodes":{"metadata":{},"items":[the passing Node objects with the
 //     members and values they were received with]} and "NodeNames":null.
-// A result whose verdict count differs from the names (a caller bug) gives EncodeFilterError.
+// A result whose verdict count differs from the names, or a failed node without a reason (caller
+// bugs), gives EncodeFilterError.
 std::string EncodeFilterResult(const ExtenderArgs& args, const placement::FilterResult& result);
 
 // An ExtenderFilterResult carrying only `message` in "Error" (every other field null): the

@@ -346,6 +346,9 @@ TEST(WireFilterTest, ErrorAnswerAndCallerBugs) {
   const rapidjson::Document bad = Json(EncodeFilterResult(args, Verdicts({Verdict::kPass}, {})));
   EXPECT_GT(bad["Error"].GetStringLength(), 0u);  // one verdict for two names: a fault, not a guess
   EXPECT_TRUE(bad["NodeNames"].IsNull());
+  const rapidjson::Document no_reason =
+      Json(EncodeFilterResult(args, Verdicts({Verdict::kPass, Verdict::kFail}, {})));
+  EXPECT_GT(no_reason["Error"].GetStringLength(), 0u);  // a failed node needs its reason
 }
 
 TEST(WireFilterTest, NamesAndReasonsAreEscaped) {
