@@ -4,6 +4,8 @@
 // reactions are those captured in fixtures k8s-v1.36/admission/case-*).
 #include "kube/remote_admission.h"
 
+#include <unistd.h>
+
 #include <sys/wait.h>
 
 #include <atomic>
@@ -55,7 +57,9 @@ int RunShell(const std::string& cmd) {
 
 // A CA and a serving certificate for 127.0.0.1 in the build directory (made once per `name`).
 std::string MakeCerts(const std::string& name) {
-  std::string dir = absl::StrCat(phalanx::testing::BinaryDir(), "/tests/kube/remote-admission-certs-", name);
+  // Per process: ctest runs each case of this file as its own process, in parallel.
+  std::string dir = absl::StrCat(phalanx::testing::BinaryDir(), "/tests/kube/remote-admission-certs-", name, "-",
+                                 getpid());
   std::string cmd = absl::StrCat("bash ", phalanx::testing::SourceDir(), "/certs/make-certs.sh --out ", dir,
                                  " --dns localhost --ip 127.0.0.1");
   EXPECT_EQ(RunShell(cmd), 0) << cmd;

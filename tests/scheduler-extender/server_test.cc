@@ -238,7 +238,7 @@ TEST(ExtenderServerTest, UsageErrorsExitTwo) {
                                      "--kubeconfig=/nonexistent"};
     argv.insert(argv.end(), args.begin(), args.end());
     phalanx::testing::ChildProcess child(argv);
-    child.ReadLine(std::chrono::milliseconds(100));
+    child.ReadLine(std::chrono::seconds(20));  // "" once it exits: usage goes to stderr
     int code = child.Terminate();
     EXPECT_EQ(code, 2) << args[0];
   }
