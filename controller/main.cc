@@ -25,6 +25,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/signals.h"
 #include "controller/http_server.h"
 #include "controller/metrics.h"
 #include "controller/runner.h"
@@ -122,21 +123,13 @@ int main(int argc, char** argv) {
     }
   }
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
+  sigset_t signals = phalanx::BlockTerminationSignals();
   absl::StatusOr<phalanx::kube::RestConfig> config =
-      kubeconfig.empty() ? phalanx::kube::InClusterConfig() : phalanx::kube::LoadKubeconfig(kubeconfig);
+      phalanx::kube::ConfigFromFlags(kubeconfig, qps, static_cast<int>(burst));
   if (!config.ok()) {
     PHALANX_LOG(kError, "no API server configuration", {{"error", config.status().ToString()}});
     return 1;
   }
-  config->qps = qps;
-  config->burst = static_cast<int>(burst);
   if (election_ns.empty()) election_ns = config->namespace_.empty() ? "default" : config->namespace_;
   absl::StatusOr<std::unique_ptr<phalanx::kube::HttpClient>> client = phalanx::kube::HttpClient::Create(*config);
   if (!client.ok()) {

@@ -125,4 +125,12 @@ absl::StatusOr<RestConfig> InClusterConfig() {
   return InClusterConfigFrom(host ? host : "", port ? port : "", "/var/run/secrets/kubernetes.io/serviceaccount");
 }
 
+absl::StatusOr<RestConfig> ConfigFromFlags(const std::string& kubeconfig, double qps, int burst) {
+  absl::StatusOr<RestConfig> config = kubeconfig.empty() ? InClusterConfig() : LoadKubeconfig(kubeconfig);
+  if (!config.ok()) return config.status();
+  config->qps = qps;
+  config->burst = burst;
+  return config;
+}
+
 }  // namespace phalanx::kube

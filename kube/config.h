@@ -39,6 +39,11 @@ struct RestConfig {
 // kubeconfig's directory. kInvalidArgument on missing/unknown entries, kNotFound if the file is missing.
 absl::StatusOr<RestConfig> LoadKubeconfig(const std::string& path, absl::string_view context = "");
 
+// What the binaries' --kubeconfig flag means: that file when given, else the in-cluster configuration;
+// then their --kube-api-qps / --kube-api-burst. The binaries' `namespace_` default for leader election
+// is the result's namespace_ ("" when neither names one).
+absl::StatusOr<RestConfig> ConfigFromFlags(const std::string& kubeconfig, double qps, int burst);
+
 // In-cluster configuration from the environment and /var/run/secrets/kubernetes.io/serviceaccount.
 absl::StatusOr<RestConfig> InClusterConfig();
 // The same with explicit inputs (tests): service host/port and the service-account directory holding

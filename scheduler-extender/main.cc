@@ -32,6 +32,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/signals.h"
 #include "kube/config.h"
 #include "kube/http_client.h"
 #include "kube/leader_election.h"
@@ -170,21 +171,13 @@ int main(int argc, char** argv) {
     return Usage(std::string(t.status().message()));
   }
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
+  sigset_t signals = phalanx::BlockTerminationSignals();
   absl::StatusOr<phalanx::kube::RestConfig> config =
-      kubeconfig.empty() ? phalanx::kube::InClusterConfig() : phalanx::kube::LoadKubeconfig(kubeconfig);
+      phalanx::kube::ConfigFromFlags(kubeconfig, qps, static_cast<int>(burst));
   if (!config.ok()) {
     PHALANX_LOG(kError, "no API server configuration", {{"error", config.status().ToString()}});
     return 1;
   }
-  config->qps = qps;
-  config->burst = static_cast<int>(burst);
   if (election_ns.empty()) election_ns = config->namespace_.empty() ? "default" : config->namespace_;
   absl::StatusOr<std::unique_ptr<phalanx::kube::HttpClient>> client = phalanx::kube::HttpClient::Create(*config);
   if (!client.ok()) {

@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/log.h"
+#include "common/signals.h"
 #include "webhook/server.h"
 
 namespace {
@@ -107,12 +108,7 @@ int main(int argc, char** argv) {
   }
 
   // Signals go to one waiting thread; every other thread (started below) inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t signals = phalanx::BlockTerminationSignals();
 
   auto server = phalanx::webhook::Server::Start(options);
   if (!server.ok()) {
