@@ -207,6 +207,7 @@ int main(int argc, char** argv) {
   state_options.queue.starvation_bound = starvation;
   state_options.filter.allow_non_jobset_pods_in_reserved_domains = allow_non_jobset;
   ext::ExtenderState state(state_options);
+  if (leader_elect) state.SetLeading(false);  // until the Lease is ours
   ext::Metrics metrics;
   metrics.SetCounts([&state] { return state.Counts(); });
   phalanx::RealClock clock;

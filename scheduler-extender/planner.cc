@@ -69,6 +69,7 @@ void Planner::Stop() {
 
 void Planner::SetLeading(bool leading) {
   leading_ = leading;
+  state_.SetLeading(leading);
   Wake();
 }
 

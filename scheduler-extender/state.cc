@@ -486,6 +486,19 @@ void ExtenderState::PinFailed(const std::string& pod_uid, const std::string& err
   dirty_ = true;
 }
 
+void ExtenderState::SetLeading(bool leading) {
+  absl::MutexLock lock(&mu_);
+  if (leading_ == leading) return;
+  leading_ = leading;
+  if (leading) return;
+  for (auto& [uid, e] : jobsets_) {
+    for (const GangDemand& g : e.gangs) {
+      if (reservations_.Find(g.id) != nullptr && !GangRecordedLocked(e, g.id)) reservations_.Release(cluster_, g.id);
+    }
+  }
+  dirty_ = true;
+}
+
 // --- scheduler calls ---------------------------------------------------------------------------
 
 placement::FilterResult ExtenderState::Filter(const api::PodInfo& pod, absl::Span<const std::string_view> names) {
@@ -494,7 +507,7 @@ placement::FilterResult ExtenderState::Filter(const api::PodInfo& pod, absl::Spa
     bool reserve = false;
     {
       absl::ReaderMutexLock lock(&mu_);
-      reserve = !reservations_.FindJob(*demand.job).has_value();
+      reserve = leading_ && !reservations_.FindJob(*demand.job).has_value();
     }
     if (reserve) {
       // First sight of a member whose gang holds nothing (pods not gated: no webhook). Same Reserve call

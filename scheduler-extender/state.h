@@ -125,6 +125,11 @@ class ExtenderState {
   void Pinned(const std::string& pod_uid);
   void PinFailed(const std::string& pod_uid, const std::string& error);
 
+  // Leadership. Only the leader reserves (Plan, and Filter on first sight); a replica that stops leading
+  // drops reservations that never reached the API, so its /filter answers from recorded ones alone.
+  // Initially leading (a single replica without leader election).
+  void SetLeading(bool leading);
+
   // Scheduler calls: the pod (as decoded from ExtenderArgs) and the candidate node names.
   placement::FilterResult Filter(const api::PodInfo& pod, absl::Span<const std::string_view> names);
   std::vector<int64_t> Prioritize(const api::PodInfo& pod, absl::Span<const std::string_view> names);
@@ -183,6 +188,7 @@ class ExtenderState {
   bool dirty_ ABSL_GUARDED_BY(mu_) = true;        // something changed since the last Sync
   bool nodes_changed_ ABSL_GUARDED_BY(mu_) = true;  // re-check reserved gangs' domains
   bool final_adoption_ ABSL_GUARDED_BY(mu_) = false;  // set by the first Plan
+  bool leading_ ABSL_GUARDED_BY(mu_) = true;
   // Jobs whose domain can no longer hold them but which still have bound pods there: re-checked every
   // round, their pods not pinned until they moved.
   std::set<placement::JobKey> stranded_ ABSL_GUARDED_BY(mu_);

@@ -247,6 +247,40 @@ TEST_F(StateTest, AJobWithPodsOnALostPoolStaysUntilTheyAreGoneThenMoves) {
   EXPECT_EQ(c.pins[0].domain, Record(b.records[0].value)["workers/0"]);
 }
 
+TEST_F(StateTest, OnlyTheLeaderReservesAndAFormerLeaderKeepsOnlyRecordedReservations) {
+  ExtenderState s;
+  AddPools(s, 3, 4);
+  s.OnJobSet(JobSet("recorded", {{"workers", 1, 4}}, "u1").dump());
+  PlanAndRecord(s);
+  s.OnJobSet(JobSet("tentative", {{"workers", 1, 4}}, "u2").dump());
+  s.Plan(kNow);  // reserved, but its record was never written
+  ASSERT_EQ(s.Counts().reservations, 2u);
+  s.SetLeading(false);
+  EXPECT_EQ(s.Counts().reservations, 1u);
+  // A follower does not reserve on first sight either.
+  std::vector<std::string> names;
+  for (const nlohmann::json& n : Pools(3, 4)) names.push_back(n["metadata"]["name"]);
+  std::vector<std::string_view> views(names.begin(), names.end());
+  placement::FilterResult f = s.Filter(PodInfo(Pod("tentative", "u2", "workers", 0, 0, {})), views);
+  EXPECT_EQ(f.passed(), 0u);
+  EXPECT_EQ(s.Counts().reservations, 1u);
+}
+
+TEST_F(StateTest, DeletingAJobSetReleasesItsPoolsAndKueueNodeSelectorsAreHonoured) {
+  ExtenderState s;
+  AddPools(s, 3, 4);
+  nlohmann::json js = JobSet("train", {{"workers", 1, 4}}, "u1");
+  // As Kueue injects it into the pod template on admission.
+  js["spec"]["replicatedJobs"][0]["template"]["spec"]["template"]["spec"]["nodeSelector"] = {{kPoolKey, "pool-2"}};
+  s.OnJobSet(js.dump());
+  PlanActions a = PlanAndRecord(s);
+  ASSERT_EQ(a.records.size(), 1u);
+  EXPECT_EQ(Record(a.records[0].value)["workers/0"], std::string(kPoolKey) + "=pool-2");
+  s.OnJobSetDeleted("u1");
+  EXPECT_EQ(s.Counts().reservations, 0u);
+  EXPECT_EQ(s.Counts().jobsets, 0u);
+}
+
 TEST_F(StateTest, PodsWithAnotherGateWaitForIt) {
   ExtenderState s;
   AddPools(s, 1, 4);
