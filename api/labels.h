@@ -60,8 +60,6 @@ inline constexpr std::string_view kColocateKey = "phalanx.dev/colocate-topology"
 // Controller → child Job and pod template annotations: the gang the Job belongs to.
 inline constexpr std::string_view kGangNameKey = "phalanx.dev/gang";
 inline constexpr std::string_view kGangSizeKey = "phalanx.dev/gang-size";  // Jobs in the gang
-// Extender → pod annotation, written with the pin: the pod's reserved domain, "<key>=<path>".
-inline constexpr std::string_view kReservedDomainKey = "phalanx.dev/reserved-domain";
 // Extender → JobSet annotation: the reservation of the JobSet's gangs (scheduler-extender/reservation_record.h).
 inline constexpr std::string_view kReservationsKey = "phalanx.dev/reservations";
 // Pod webhook → pod scheduling gate for gang / exclusive pods; removed by the extender's planner.
