@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "kube/memory_cluster.h"
 #include "kube/resource.h"
+#include "kube/retry.h"
 #include "sim/job_controller.h"
 #include "tests/controller/reconcile_test_util.h"
 #include "tests/testing/status_matchers.h"
@@ -68,6 +69,23 @@ class RunnerE2ETest : public ::testing::Test {
 
   void Create(const api::JobSet& js) {
     ASSERT_OK(cluster_.Create(kube::kJobSets, "default", api::EncodeJobSet(js)).status());
+  }
+
+  // Another client's read-modify-write of a JobSet (Kueue's, in these tests): the controller writes
+  // status at any moment, so the Update may meet 409 Conflict; read again and redo, as Kueue does.
+  absl::Status UpdateJobSet(const std::string& name, const std::function<void(api::JobSet&)>& mutate,
+                            bool status = false) {
+    return kube::RetryOnConflict(
+        [&]() -> absl::Status {
+          std::optional<api::JobSet> cur = Get(name);
+          if (!cur.has_value()) return absl::NotFoundError(absl::StrCat("jobset ", name));
+          mutate(*cur);
+          const std::string body = api::EncodeJobSet(*cur);
+          return (status ? cluster_.UpdateStatus(kube::kJobSets, "default", body)
+                         : cluster_.Update(kube::kJobSets, "default", body))
+              .status();
+        },
+        kube::RetryBackoff{.attempts = 20});
   }
 
   std::optional<api::JobSet> Get(const std::string& name) {
@@ -281,14 +299,13 @@ TEST_F(RunnerE2ETest, SuspendKueueInjectionAndResume) {
   for (const auto& j : Jobs("kq")) EXPECT_EQ(j.spec.suspend, true);
   EXPECT_TRUE(PodNames("kq-a-0").empty());
   // Kueue admits: suspend=false and the flavor's node selector / toleration in the same update.
-  std::optional<api::JobSet> cur = Get("kq");
-  ASSERT_TRUE(cur.has_value());
-  cur->spec.suspend = false;
-  auto& pod = (*cur->spec.replicated_jobs)[0].template_.spec.template_;
-  pod.spec.node_selector = api::StringMap{{"cloud.google.com/gke-nodepool", "pool-a"}};
-  pod.spec.tolerations = std::vector<api::RawJson>{
-      api::RawJson::Parse(R"({"key":"tpu","operator":"Exists","effect":"NoSchedule"})").value()};
-  ASSERT_OK(cluster_.Update(kube::kJobSets, "default", api::EncodeJobSet(*cur)).status());
+  ASSERT_OK(UpdateJobSet("kq", [](api::JobSet& cur) {
+    cur.spec.suspend = false;
+    auto& pod = (*cur.spec.replicated_jobs)[0].template_.spec.template_;
+    pod.spec.node_selector = api::StringMap{{"cloud.google.com/gke-nodepool", "pool-a"}};
+    pod.spec.tolerations = std::vector<api::RawJson>{
+        api::RawJson::Parse(R"({"key":"tpu","operator":"Exists","effect":"NoSchedule"})").value()};
+  }));
   ASSERT_TRUE(WaitFor([&] { return HasCondition("kq", "Suspended", "False", "ResumeJobs"); }));
   ASSERT_TRUE(WaitFor([&] {
     for (const auto& j : Jobs("kq")) {
@@ -307,9 +324,7 @@ TEST_F(RunnerE2ETest, SuspendKueueInjectionAndResume) {
   ASSERT_OK(pod_obj.status());
   EXPECT_TRUE(absl::StrContains(pod_obj->json, "pool-a"));
   // Kueue evicts: suspended again, pods go away.
-  cur = Get("kq");
-  cur->spec.suspend = true;
-  ASSERT_OK(cluster_.Update(kube::kJobSets, "default", api::EncodeJobSet(*cur)).status());
+  ASSERT_OK(UpdateJobSet("kq", [](api::JobSet& cur) { cur.spec.suspend = true; }));
   ASSERT_TRUE(WaitFor([&] { return HasCondition("kq", "Suspended", "True") && PodNames("kq-a-0").empty(); }));
 }
 
@@ -329,11 +344,14 @@ TEST_F(RunnerE2ETest, ManagedByAnotherControllerIsLeftAlone) {
   api::JobSet other = Spec("mk", {{"a", 2}});
   other.spec.managed_by = "kueue.x-k8s.io/multikueue";
   Create(other);
-  std::optional<api::JobSet> cur = Get("mk");
-  cur->status = api::JobSetStatus{};
-  cur->status->restarts = 4;
-  cur->status->terminal_state = "Completed";
-  ASSERT_OK(cluster_.UpdateStatus(kube::kJobSets, "default", api::EncodeJobSet(*cur)).status());
+  ASSERT_OK(UpdateJobSet(
+      "mk",
+      [](api::JobSet& cur) {
+        cur.status = api::JobSetStatus{};
+        cur.status->restarts = 4;
+        cur.status->terminal_state = "Completed";
+      },
+      /*status=*/true));
   // A JobSet of ours, created after, proves the runner got that far.
   Create(Spec("mine", {{"a", 1}}));
   ASSERT_TRUE(WaitFor([&] { return Jobs("mine").size() == 1; }));

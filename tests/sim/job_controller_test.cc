@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "kube/memory_cluster.h"
 #include "kube/resource.h"
+#include "kube/retry.h"
 #include "tests/testing/files.h"
 #include "tests/testing/status_matchers.h"
 
@@ -39,6 +40,21 @@ class JobControllerTest : public ::testing::Test {
     auto obj = cluster_.Get(kube::kJobs, "default", name);
     if (!obj.ok()) return api::Job{};
     return api::DecodeJob(obj->json).value();
+  }
+
+  // A user's read-modify-write of a Job: the emulated controller writes status at any moment, so
+  // the Update may meet 409 Conflict; read again and redo, as Kubernetes clients do.
+  absl::Status UpdateJob(const std::string& name, const std::function<void(api::Job&)>& mutate) {
+    return kube::RetryOnConflict(
+        [&]() -> absl::Status {
+          auto obj = cluster_.Get(kube::kJobs, "default", name);
+          if (!obj.ok()) return obj.status();
+          absl::StatusOr<api::Job> job = api::DecodeJob(obj->json);
+          if (!job.ok()) return job.status();
+          mutate(*job);
+          return cluster_.Update(kube::kJobs, "default", api::EncodeJob(*job)).status();
+        },
+        kube::RetryBackoff{.attempts = 20});
   }
 
   const api::JobCondition* Cond(const api::Job& job, const std::string& type) {
@@ -123,17 +139,13 @@ TEST_F(JobControllerTest, SuspendDeletesPodsAndResumeRestarts) {
     return c != nullptr && c->status == "True" && c->reason == "JobSuspended";
   }));
   EXPECT_EQ(Pods("susp"), 0u);
-  api::Job cur = GetJob("susp");
-  cur.spec.suspend = false;
-  ASSERT_OK(cluster_.Update(kube::kJobs, "default", api::EncodeJob(cur)).status());
+  ASSERT_OK(UpdateJob("susp", [](api::Job& cur) { cur.spec.suspend = false; }));
   ASSERT_TRUE(WaitFor([&] { return Pods("susp") == 2; }));
   ASSERT_TRUE(WaitFor([&] {
     const api::JobCondition* c = Cond(GetJob("susp"), "Suspended");
     return c != nullptr && c->status == "False" && c->reason == "JobResumed";
   }));
-  cur = GetJob("susp");
-  cur.spec.suspend = true;
-  ASSERT_OK(cluster_.Update(kube::kJobs, "default", api::EncodeJob(cur)).status());
+  ASSERT_OK(UpdateJob("susp", [](api::Job& cur) { cur.spec.suspend = true; }));
   ASSERT_TRUE(WaitFor([&] { return Pods("susp") == 0 && GetJob("susp").status->active == 0; }));
 }
 
