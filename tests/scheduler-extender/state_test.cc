@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "scheduler-extender/reservation_record.h"
@@ -279,6 +280,45 @@ TEST_F(StateTest, DeletingAJobSetReleasesItsPoolsAndKueueNodeSelectorsAreHonoure
   s.OnJobSetDeleted("u1");
   EXPECT_EQ(s.Counts().reservations, 0u);
   EXPECT_EQ(s.Counts().jobsets, 0u);
+}
+
+TEST_F(StateTest, AColocatedGangIsPinnedByItsRacksFullPath) {
+  ExtenderState s;
+  const std::string block = "cloud.provider.com/topology-block", rack = "cloud.provider.com/topology-rack";
+  // rack-1 and rack-2 exist in both blocks; block-1's rack-1 is busy with a pod of no JobSet.
+  for (int b = 1; b <= 2; ++b) {
+    for (int r = 1; r <= 2; ++r) {
+      for (int n = 0; n < 2; ++n) {
+        s.OnNode(testing::Node(absl::StrCat("b", b, "-r", r, "-", n),
+                               {{block, absl::StrCat("block-", b)}, {rack, absl::StrCat("rack-", r)}})
+                     .dump());
+      }
+    }
+  }
+  nlohmann::json busy = Pod("other", "u0", "x", 0, 0, {}, "b1-r1-0");
+  busy["metadata"]["labels"] = nlohmann::json::object();
+  busy["status"]["phase"] = "Running";
+  s.OnPod(busy.dump());
+  s.OnJobSet(JobSet("train", {{"workers", 2, 2}}, "u1",
+                    {{testing::kExclusive, rack}, {"phalanx.dev/colocate-topology", block},
+                     {"phalanx.dev/gang-policy", "JobSet"}})
+                 .dump());
+  for (int j = 0; j < 2; ++j) {
+    for (int c = 0; c < 2; ++c) s.OnPod(Pod("train", "u1", "workers", j, c).dump());
+  }
+  PlanActions a = PlanAndRecord(s);
+  ASSERT_EQ(a.records.size(), 1u) << "the gang fits block-2 although block-1's rack-1 is busy";
+  std::map<std::string, std::string> record = Record(a.records[0].value);
+  EXPECT_EQ(record["workers/0"].substr(0, rack.size() + 9), rack + "=block-2/");
+  EXPECT_EQ(record["workers/1"].substr(0, rack.size() + 9), rack + "=block-2/");
+  PlanActions b = s.Plan(kNow);
+  ASSERT_EQ(b.pins.size(), 4u);
+  for (const PinAction& p : b.pins) {
+    const std::string patch = p.patch.ToJson();
+    EXPECT_TRUE(absl::StrContains(patch, "\"cloud.provider.com/topology-block\":\"block-2\"")) << patch;
+    EXPECT_TRUE(absl::StrContains(patch, "\"cloud.provider.com/topology-rack\":\"rack-")) << patch;
+    EXPECT_FALSE(absl::StrContains(patch, "block-2/rack")) << "a nodeSelector value is a label value: " << patch;
+  }
 }
 
 TEST_F(StateTest, PodsWithAnotherGateWaitForIt) {
