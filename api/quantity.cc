@@ -107,4 +107,36 @@ absl::StatusOr<int64_t> ParseResource(std::string_view resource, std::string_vie
   return ParseQuantity(text, resource == "cpu" ? 1000 : 1);
 }
 
+std::string FormatQuantity(int64_t value, int64_t scale, bool binary) {
+  if (value == 0) return "0";
+  // The magnitude, without overflow for INT64_MIN.
+  const uint64_t magnitude =
+      value < 0 ? uint64_t{0} - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
+  const char* sign = value < 0 ? "-" : "";
+  // Decimal: magnitude × 10^(3k), k from -1 (milli) to 6 (exa).
+  static constexpr const char* kDecimal[] = {"m", "", "k", "M", "G", "T", "P", "E"};
+  uint64_t d = magnitude;
+  int k = scale == 1000 ? 0 : 1;
+  for (; d % 1000 == 0 && k < 7; ++k) d /= 1000;
+  if (binary && scale == 1 && magnitude >= 1024 && magnitude % 1024 == 0) {
+    static constexpr const char* kBinary[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+    uint64_t b = magnitude;
+    int e = 0;
+    for (; b % 1024 == 0 && e < 6; ++e) b /= 1024;
+    // "1000Gi" rather than "1073741824k", but "2G" rather than "1953125Ki".
+    if (b <= d) return absl::StrCat(sign, b, kBinary[e]);
+  }
+  return absl::StrCat(sign, d, kDecimal[k]);
+}
+
+bool IsByteResource(std::string_view resource) {
+  return resource == "memory" || resource == "ephemeral-storage" || resource == "storage" ||
+         resource.rfind("hugepages-", 0) == 0;
+}
+
+std::string FormatResource(std::string_view resource, int64_t value) {
+  if (resource == "cpu") return FormatQuantity(value, 1000);
+  return FormatQuantity(value, 1, IsByteResource(resource));
+}
+
 }  // namespace phalanx::api

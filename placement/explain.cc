@@ -24,6 +24,11 @@ std::string ReservedBy(const Shortfall& s) {
   return out;
 }
 
+// " of {cpu: 1, google.com/tpu: 4}" (one pod's request), or "" for pods that request nothing.
+std::string OfRequest(const std::string& per_pod) {
+  return per_pod.empty() ? "" : absl::StrCat(" of {", per_pod, "}");
+}
+
 }  // namespace
 
 std::string Explain(const Shortfall& s) {
@@ -35,7 +40,7 @@ std::string Explain(const Shortfall& s) {
     case Shortfall::Kind::kExclusive: {
       std::string out = absl::StrCat("gang needs ", s.needed, s.needed == 1 ? " domain" : " domains",
                                      " of ", s.key, " with ", s.pods_per_job,
-                                     s.pods_per_job == 1 ? " pod" : " pods", " of ", s.per_pod);
+                                     s.pods_per_job == 1 ? " pod" : " pods", OfRequest(s.per_pod));
       if (s.other_jobs > 0) absl::StrAppend(&out, " besides ", s.other_jobs, " for its other Jobs");
       absl::StrAppend(&out, "; ", s.free, " free");
       if (s.reserved > 0) absl::StrAppend(&out, ", ", ReservedBy(s));
@@ -57,8 +62,8 @@ std::string Explain(const Shortfall& s) {
                           s.colocate_key, "; best ", s.best_colocate, " has ",
                           s.best_colocate_jobs, " free");
     case Shortfall::Kind::kCapacity:
-      return absl::StrCat("gang needs ", s.needed, " pods of ", s.per_pod,
-                          " outside reserved domains; ", s.fitted, " fit");
+      return absl::StrCat("gang needs ", s.needed, s.needed == 1 ? " pod" : " pods",
+                          OfRequest(s.per_pod), " outside reserved domains; ", s.fitted, " fit");
   }
   return "";
 }

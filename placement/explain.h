@@ -2,8 +2,9 @@
 //
 // Why a gang is not placed, as data (Shortfall, filled by Reservations::Reserve) and as one line of
 // human text (Explain), e.g.
-//   gang needs 4 domains of cloud.google.com/gke-nodepool with 16 pods of 4 google.com/tpu;
+//   gang needs 4 domains of cloud.google.com/gke-nodepool with 16 pods of {cpu: 1, google.com/tpu: 4};
 //   3 free, 2 reserved by ml/train
+// Quantities are in Kubernetes' canonical form (placement/resources.h FormatRequest).
 // The text is stable for equal inputs, so callers can aggregate or compare it.
 #pragma once
 
@@ -30,7 +31,7 @@ struct Shortfall {
   int32_t needed = 0;        // domains (kExclusive/kColocate) or pods (kCapacity) needed
   int32_t pods_per_job = 0;  // pods of each Job of that shape
   int32_t other_jobs = 0;    // kExclusive: the gang's other exclusive Jobs on the same key
-  std::string per_pod;       // "4 google.com/tpu"
+  std::string per_pod;       // one pod's request, FormatRequest: "cpu: 1, google.com/tpu: 4"
   // Domains of `key`, by state (kExclusive): each domain counted once, first matching state wins.
   int32_t total = 0;
   int32_t free = 0;      // unreserved, unoccupied and big enough

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 #include "placement/string_key.h"
 
 namespace phalanx::placement {
@@ -102,13 +104,37 @@ std::optional<ResourceId> FirstShort(const ResourceVec& capacity, const Resource
   return std::nullopt;
 }
 
-std::string FormatRequest(const ResourceTable& table, const RequestVec& r) {
-  std::string out;
-  for (const Request& e : r) {
-    if (e.id == 0) continue;
-    absl::StrAppend(&out, out.empty() ? "" : ", ", e.qty, " ", table.name(e.id));
+std::string FormatQuantity(std::string_view resource, int64_t qty) {
+  if (qty == 0) return "0";
+  const uint64_t magnitude =
+      qty < 0 ? uint64_t{0} - static_cast<uint64_t>(qty) : static_cast<uint64_t>(qty);
+  const char* sign = qty < 0 ? "-" : "";
+  static constexpr const char* kDecimal[] = {"m", "", "k", "M", "G", "T", "P", "E"};
+  uint64_t d = magnitude;
+  int k = resource == "cpu" ? 0 : 1;  // cpu counts milli-units
+  for (; d % 1000 == 0 && k < 7; ++k) d /= 1000;
+  const bool bytes = resource == "memory" || resource == "ephemeral-storage" ||
+                     resource == "storage" || resource.rfind("hugepages-", 0) == 0;
+  if (bytes && magnitude >= 1024 && magnitude % 1024 == 0) {
+    static constexpr const char* kBinary[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+    uint64_t b = magnitude;
+    int e = 0;
+    for (; b % 1024 == 0 && e < 6; ++e) b /= 1024;
+    if (b <= d) return absl::StrCat(sign, b, kBinary[e]);  // the smaller number: "1000Gi", "2G"
   }
-  if (out.empty()) out = "no resources";
+  return absl::StrCat(sign, d, kDecimal[k]);
+}
+
+std::string FormatRequest(const ResourceTable& table, const RequestVec& r) {
+  std::vector<std::pair<std::string_view, int64_t>> named;
+  for (const Request& e : r) {
+    if (e.id != 0) named.emplace_back(table.name(e.id), e.qty);
+  }
+  std::sort(named.begin(), named.end());
+  std::string out;
+  for (const auto& [name, qty] : named) {
+    absl::StrAppend(&out, out.empty() ? "" : ", ", AsAbsl(name), ": ", FormatQuantity(name, qty));
+  }
   return out;
 }
 

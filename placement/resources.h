@@ -73,7 +73,15 @@ int64_t CountFits(const ResourceVec& capacity, const ResourceVec& used, const Re
 std::optional<ResourceId> FirstShort(const ResourceVec& capacity, const ResourceVec& used,
                                      const RequestVec& req);
 
-// "4 google.com/tpu" / "4 google.com/tpu, 8000 cpu": non-"pods" entries of `r`, for messages.
+// `qty` of `resource` as Kubernetes users write it, in canonical quantity form (what `kubectl describe`
+// prints): quantities here are Kubernetes' parsed values, so "cpu" is in milli-units ("500m", "1",
+// "64"); memory, ephemeral-storage, storage and hugepages-* count bytes and take a binary suffix when
+// exact and shorter ("1000Gi"; else decimal: "1G", "2G"); anything else is decimal SI ("4", "1k"). placement/ has no
+// dependency on api/, so this is its own copy of api::FormatResource's rules (tests compare the two).
+std::string FormatQuantity(std::string_view resource, int64_t qty);
+
+// "cpu: 1, google.com/tpu: 4, memory: 1000Gi": the non-"pods" entries of `r` by name, for messages;
+// "" when there are none.
 std::string FormatRequest(const ResourceTable& table, const RequestVec& r);
 
 }  // namespace phalanx::placement

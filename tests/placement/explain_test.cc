@@ -19,7 +19,7 @@ TEST(PlacementExplainTest, Table) {
   ex.key = "cloud.google.com/gke-nodepool";
   ex.needed = 4;
   ex.pods_per_job = 16;
-  ex.per_pod = "4 google.com/tpu";
+  ex.per_pod = "cpu: 1, google.com/tpu: 4";
   ex.total = 5;
   ex.free = 3;
   ex.reserved = 2;
@@ -54,8 +54,12 @@ TEST(PlacementExplainTest, Table) {
   Shortfall cap;
   cap.kind = Shortfall::Kind::kCapacity;
   cap.needed = 2;
-  cap.per_pod = "8000 cpu";
+  cap.per_pod = "cpu: 8, memory: 1000Gi";
   cap.fitted = 1;
+  Shortfall nothing = cap;
+  nothing.needed = 1;
+  nothing.per_pod = "";
+  nothing.fitted = 0;
   Shortfall bad;
   bad.kind = Shortfall::Kind::kInvalid;
   bad.detail = "no jobs";
@@ -63,29 +67,31 @@ TEST(PlacementExplainTest, Table) {
       {"none", Shortfall{}, ""},
       {"exclusive",
        ex,
-       "gang needs 4 domains of cloud.google.com/gke-nodepool with 16 pods of 4 google.com/tpu; "
+       "gang needs 4 domains of cloud.google.com/gke-nodepool with 16 pods of {cpu: 1, google.com/tpu: 4}; "
        "3 free, 2 reserved by ml/train"},
       {"several owners",
        many,
-       "gang needs 4 domains of cloud.google.com/gke-nodepool with 16 pods of 4 google.com/tpu; "
+       "gang needs 4 domains of cloud.google.com/gke-nodepool with 16 pods of {cpu: 1, google.com/tpu: 4}; "
        "3 free, 5 reserved by ml/a (2), ml/b (1) and others, 1 in use by other pods, 2 too small "
        "or unhealthy"},
       {"no domains",
        none,
-       "gang needs 4 domains of cloud.google.com/gke-nodepool with 16 pods of 4 google.com/tpu; "
+       "gang needs 4 domains of cloud.google.com/gke-nodepool with 16 pods of {cpu: 1, google.com/tpu: 4}; "
        "0 free (no node has label cloud.google.com/gke-nodepool)"},
       {"no domains on a chain",
        chained,
-       "gang needs 4 domains of rack with 16 pods of 4 google.com/tpu; 0 free (no node has all of "
+       "gang needs 4 domains of rack with 16 pods of {cpu: 1, google.com/tpu: 4}; 0 free (no node has all of "
        "the labels block, rack)"},
       {"jobs of several sizes",
        mixed,
-       "gang needs 1 domain of cloud.google.com/gke-nodepool with 16 pods of 4 google.com/tpu "
+       "gang needs 1 domain of cloud.google.com/gke-nodepool with 16 pods of {cpu: 1, google.com/tpu: 4} "
        "besides 2 for its other Jobs; 3 free"},
       {"colocate", col, "gang needs 3 domains of sb within one block; best block=b1 has 2 free"},
       {"colocate, best by full path", col_path,
        "gang needs 3 domains of sb within one block; best block=region-1/b1 has 2 free"},
-      {"capacity", cap, "gang needs 2 pods of 8000 cpu outside reserved domains; 1 fit"},
+      {"capacity", cap,
+       "gang needs 2 pods of {cpu: 8, memory: 1000Gi} outside reserved domains; 1 fit"},
+      {"one pod requesting nothing", nothing, "gang needs 1 pod outside reserved domains; 0 fit"},
       {"invalid", bad, "invalid gang: no jobs"},
   };
   for (const Case& c : cases) {

@@ -90,7 +90,7 @@ TEST(PlacementReserveTest, AllOrNothing) {
   ASSERT_FALSE(res.placed());
   EXPECT_EQ(r.Find(GangId{"g", "", -1}), nullptr);
   for (DomainId d : c.level(*c.FindLevel(kPool)).domains) EXPECT_EQ(c.domain(d).owner, kNoOwner);
-  EXPECT_EQ(res.reason, "gang needs 4 domains of pool with 4 pods of 4 google.com/tpu; 3 free");
+  EXPECT_EQ(res.reason, "gang needs 4 domains of pool with 4 pods of {google.com/tpu: 4}; 3 free");
   testing::ExpectConsistent(c);
 }
 
@@ -102,7 +102,7 @@ TEST(PlacementReserveTest, ReleaseFreesTheDomains) {
   const ReserveResult blocked = r.Reserve(c, Gang("b", kPool, 1, 2, {{kTpu, 4}}));
   ASSERT_FALSE(blocked.placed());
   EXPECT_EQ(blocked.reason,
-            "gang needs 1 domain of pool with 2 pods of 4 google.com/tpu; 0 free, 2 reserved by "
+            "gang needs 1 domain of pool with 2 pods of {google.com/tpu: 4}; 0 free, 2 reserved by "
             "ns/a");
   r.Release(c, GangId{"a", "", -1});
   EXPECT_EQ(r.size(), 0u);
@@ -256,7 +256,7 @@ TEST(PlacementReserveTest, NonExclusiveJobsMustFitOutsideReservedDomains) {
   g.jobs[0].requests = {{"cpu", 5000}};
   const ReserveResult no = r.Reserve(c, g);
   ASSERT_FALSE(no.placed());
-  EXPECT_EQ(no.reason, "gang needs 1 pods of 5000 cpu outside reserved domains; 0 fit");
+  EXPECT_EQ(no.reason, "gang needs 1 pod of {cpu: 5} outside reserved domains; 0 fit");
 }
 
 // Kueue-style labels: rack values repeat in every block, and no configured chain says rack lies

@@ -163,7 +163,7 @@ TEST(PlacementScenarioTest, OversizedDomainStaysExclusive) {
   EXPECT_EQ(Filter(c, r, other_jobset, names, allow).passed(), 0u);
   const ReserveResult no = r.Reserve(c, MakeGangs(TpuJobSet("c", 1, 4)).front());
   EXPECT_EQ(no.reason,
-            "gang needs 1 domain of cloud.google.com/gke-nodepool with 4 pods of 4 google.com/tpu; "
+            "gang needs 1 domain of cloud.google.com/gke-nodepool with 4 pods of {google.com/tpu: 4}; "
             "0 free, 2 reserved by ml/a (1), ml/b (1)");
 }
 
@@ -176,7 +176,7 @@ TEST(PlacementScenarioTest, NoFit) {
   const ReserveResult res = r.Reserve(c, g);
   ASSERT_FALSE(res.placed());
   EXPECT_EQ(res.reason,
-            "gang needs 1 domain of cloud.google.com/gke-nodepool with 5 pods of 4 google.com/tpu; "
+            "gang needs 1 domain of cloud.google.com/gke-nodepool with 5 pods of {google.com/tpu: 4}; "
             "0 free, 4 too small or unhealthy");
   const std::vector<std::string> names = SortedNames(c);
   const FilterResult f = Filter(c, r, MemberPod(g, 0), names);
@@ -404,7 +404,7 @@ TEST(PlacementScenarioTest, NvlinkCliquesPackSmallPodsAndKeepRacksWhole) {
   const ReserveResult no = r.Reserve(c, big);
   ASSERT_FALSE(no.placed());
   EXPECT_EQ(no.reason,
-            "gang needs 9 domains of nvidia.com/gpu.clique with 16 pods of 4 nvidia.com/gpu; 8 "
+            "gang needs 9 domains of nvidia.com/gpu.clique with 16 pods of {nvidia.com/gpu: 4}; 8 "
             "free, 1 in use by other pods, 1 too small or unhealthy");
 }
 
