@@ -33,6 +33,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/signals.h"
+#include "common/version.h"
 #include "kube/config.h"
 #include "kube/http_client.h"
 #include "kube/leader_election.h"
@@ -51,7 +52,8 @@ constexpr char kUsage[] =
     "       [--tls-cert-file=FILE --tls-private-key-file=FILE [--client-ca-file=FILE]]\n"
     "       [--health-probe-bind-address=HOST:PORT|0] [--leader-elect[=true|false]] [--leader-election-namespace=NS]\n"
     "       [--kube-api-qps=2000] [--kube-api-burst=4000] [--topology=KEY1,KEY2,...]... [--topology-file=FILE]\n"
-    "       [--starvation-bound=10m] [--allow-non-jobset-pods-in-reserved-domains] [--pin-workers=16] [-v]\n";
+    "       [--starvation-bound=10m] [--allow-non-jobset-pods-in-reserved-domains] [--pin-workers=16] [-v]\n"
+    "       [--version]\n";
 
 // Kueue's topology levels, when the CRD is installed.
 constexpr phalanx::kube::Resource kKueueTopologies{"kueue.x-k8s.io", "v1beta2", "topologies", "Topology",
@@ -89,6 +91,10 @@ int main(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (arg == "--version") {
+      std::printf("%s\n", phalanx::VersionLine("phalanx-extender").c_str());
       return 0;
     }
     if (arg == "-v" || arg.rfind("-v=", 0) == 0 || arg.rfind("--v=", 0) == 0) {
@@ -235,7 +241,8 @@ int main(int argc, char** argv) {
   if ((*server)->probe_port() > 0) std::printf("health probes on port %d\n", (*server)->probe_port());
   std::fflush(stdout);
   PHALANX_LOG(kInfo, "extender starting",
-              {{"port", (*server)->port()}, {"prefix", server_options.url_prefix},
+              {{"version", phalanx::Version()}, {"commit", phalanx::GitCommit()},
+               {"port", (*server)->port()}, {"prefix", server_options.url_prefix},
                {"topology_chains", topology->chains.size()}, {"leader_elect", leader_elect ? "true" : "false"}});
 
   caches->Start();

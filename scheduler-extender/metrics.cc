@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/strings.h"
+#include "common/version.h"
 
 namespace phalanx::extender {
 
@@ -76,7 +77,7 @@ uint64_t Metrics::Pinned() const {
 
 std::string Metrics::Render() const {
   std::function<StateCounts()> counts;
-  std::string out;
+  std::string out = BuildInfoMetric();
   {
     absl::MutexLock lock(&mu_);
     counts = counts_;

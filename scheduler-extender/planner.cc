@@ -80,6 +80,7 @@ void Planner::Wake() {
 
 void Planner::Loop() {
   while (true) {
+    absl::SleepFor(options_.min_interval);
     {
       absl::MutexLock lock(&mu_);
       auto cond = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return woken_ || stopping_; };

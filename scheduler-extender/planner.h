@@ -28,6 +28,8 @@ namespace phalanx::extender {
 
 struct PlannerOptions {
   absl::Duration resync = absl::Seconds(1);
+  // Rounds are at least this far apart, so a burst of events (every pin echoes back) makes one round.
+  absl::Duration min_interval = absl::Milliseconds(5);
   int pin_workers = 16;
   std::string reporting_instance;  // Events' reportingInstance (the pod name)
 };

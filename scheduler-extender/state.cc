@@ -210,6 +210,7 @@ void ExtenderState::ReleaseJobSetLocked(JobSetEntry& e) {
     reservations_.Release(cluster_, g.id);
     queue_.Remove(g.id);
   }
+  ++reservations_version_;
   // Gangs of an older demand (the spec changed) are keyed by the same JobSet uid.
   for (const GangId& id : reservations_.Gangs()) {
     if (id.jobset_uid == e.ref.uid) reservations_.Release(cluster_, id);
@@ -276,6 +277,7 @@ bool ExtenderState::AdoptLocked(JobSetEntry& e, bool final) {
     if (!present || (held != nullptr && same)) continue;
     if (held != nullptr) reservations_.Release(cluster_, g.id);
     absl::Status adopted = reservations_.Adopt(cluster_, g, domains);
+    ++reservations_version_;
     if (adopted.ok()) {
       queue_.Remove(g.id);
     } else if (absl::IsNotFound(adopted) && !final) {
@@ -288,6 +290,14 @@ bool ExtenderState::AdoptLocked(JobSetEntry& e, bool final) {
 }
 
 // --- planning (leader) -------------------------------------------------------------------------
+
+const std::string& ExtenderState::WantedCachedLocked(JobSetEntry& e) {
+  if (e.wanted_version != reservations_version_) {
+    e.wanted = WantedLocked(e);
+    e.wanted_version = reservations_version_;
+  }
+  return e.wanted;
+}
 
 std::string ExtenderState::WantedLocked(const JobSetEntry& e) const {
   ReservationRecord record;
@@ -383,6 +393,7 @@ PlanActions ExtenderState::Plan(absl::Time now) {
           continue;
         }
         placement::ReserveResult r = reservations_.Reserve(cluster_, g);
+        if (!r.moved.empty() || !r.placed()) ++reservations_version_;
         stranded.insert(r.stranded.begin(), r.stranded.end());
         if (!r.moved.empty()) {
           std::vector<std::string> names;
@@ -412,6 +423,7 @@ PlanActions ExtenderState::Plan(absl::Time now) {
   }
 
   placement::PlanRound round = queue_.Plan(cluster_, reservations_, now);
+  if (!round.placed.empty()) ++reservations_version_;
   for (const GangId& id : round.placed) {
     auto it = jobsets_.find(id.jobset_uid);
     if (it == jobsets_.end()) continue;
@@ -450,7 +462,7 @@ PlanActions ExtenderState::Plan(absl::Time now) {
 
   for (auto& [uid, e] : jobsets_) {
     if (e.active && e.adopt_pending) continue;  // its record is not reflected yet: never overwrite it blindly
-    const std::string wanted = e.active ? WantedLocked(e) : "";
+    const std::string wanted = e.active ? WantedCachedLocked(e) : "";
     const std::string have = e.recorded.value_or("");
     if (wanted == have) continue;
     if (!e.active && !e.suspended) continue;  // finished or deleting: the record may stay
@@ -493,7 +505,10 @@ void ExtenderState::SetLeading(bool leading) {
   if (leading) return;
   for (auto& [uid, e] : jobsets_) {
     for (const GangDemand& g : e.gangs) {
-      if (reservations_.Find(g.id) != nullptr && !GangRecordedLocked(e, g.id)) reservations_.Release(cluster_, g.id);
+      if (reservations_.Find(g.id) != nullptr && !GangRecordedLocked(e, g.id)) {
+        reservations_.Release(cluster_, g.id);
+        ++reservations_version_;
+      }
     }
   }
   dirty_ = true;
@@ -520,6 +535,7 @@ placement::FilterResult ExtenderState::Filter(const api::PodInfo& pod, absl::Spa
           if (js != jobsets_.end() && js->second.active) {
             placement::ReserveResult r = reservations_.Reserve(cluster_, *g);
             if (r.placed()) queue_.Remove(g->id);
+            ++reservations_version_;
             dirty_ = true;
           }
         }

@@ -149,6 +149,8 @@ class ExtenderState {
     std::optional<ReservationRecord> record;  // `recorded` decoded; nullopt if absent or malformed
     bool adopt_pending = false;           // recorded text not yet reflected in reservations
     std::map<placement::GangId, std::string> last_event;  // gang → last note sent
+    std::string wanted;             // WantedLocked() as of wanted_version
+    uint64_t wanted_version = ~0ull;
   };
   struct GatedPod {
     std::string ns;
@@ -170,6 +172,8 @@ class ExtenderState {
   bool AdoptLocked(JobSetEntry& e, bool final) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The record text the current reservations of `e` call for.
   std::string WantedLocked(const JobSetEntry& e) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The same, recomputed only when some reservation changed since (pod events do not change it).
+  const std::string& WantedCachedLocked(JobSetEntry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // True when `gang` is reserved and its reservation is on the API as it is in memory.
   bool GangRecordedLocked(const JobSetEntry& e, const placement::GangId& gang) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -189,6 +193,7 @@ class ExtenderState {
   bool nodes_changed_ ABSL_GUARDED_BY(mu_) = true;  // re-check reserved gangs' domains
   bool final_adoption_ ABSL_GUARDED_BY(mu_) = false;  // set by the first Plan
   bool leading_ ABSL_GUARDED_BY(mu_) = true;
+  uint64_t reservations_version_ ABSL_GUARDED_BY(mu_) = 0;  // bumped by every reservation change
   // Jobs whose domain can no longer hold them but which still have bound pods there: re-checked every
   // round, their pods not pinned until they moved.
   std::set<placement::JobKey> stranded_ ABSL_GUARDED_BY(mu_);

@@ -1,9 +1,7 @@
 #include "scheduler-extender/topology_config.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -11,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "api/names.h"
+#include "common/read_file.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "nlohmann/json.hpp"
@@ -23,6 +22,8 @@ using Json = nlohmann::json;
 
 constexpr std::string_view kHostname = "kubernetes.io/hostname";
 constexpr size_t kMaxKueueLevels = 16;
+// A topology file holds a few chains of label keys; anything this large is not one.
+constexpr size_t kMaxTopologyFileBytes = 1 << 20;
 
 bool IsAlnum(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); }
 
@@ -261,11 +262,8 @@ absl::StatusOr<placement::TopologyConfig> BuildTopology(const TopologySources& s
     if (sources.file_text.has_value()) {
       text = *sources.file_text;
     } else {
-      std::ifstream in(sources.file, std::ios::binary);
-      if (!in) return absl::NotFoundError(absl::StrCat(sources.file, ": cannot open the topology file"));
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      text = ss.str();
+      // "cannot open FILE: <reason>" (no such file, permission denied, a directory...).
+      PHALANX_ASSIGN_OR_RETURN(text, ReadFile(sources.file, kMaxTopologyFileBytes));
     }
     PHALANX_ASSIGN_OR_RETURN(std::vector<TopologyChain> chains, ParseTopologyFile(text, name));
     all.push_back({name, std::move(chains)});
