@@ -461,6 +461,14 @@ PlanActions ExtenderState::Plan(absl::Time now) {
   }
 
   for (auto& [uid, e] : jobsets_) {
+    // A spec that cannot be read as a demand: its pods would wait silently; say why, once.
+    if (e.active && !e.demand_error.empty()) {
+      std::string& last = e.last_event[GangId{uid, "", -1}];
+      if (last != e.demand_error) {
+        last = e.demand_error;
+        out.events.push_back({e.ref, "Warning", "CannotPlace", absl::StrCat("not placed: ", e.demand_error)});
+      }
+    }
     if (e.active && e.adopt_pending) continue;  // its record is not reflected yet: never overwrite it blindly
     const std::string wanted = e.active ? WantedCachedLocked(e) : "";
     const std::string have = e.recorded.value_or("");

@@ -78,7 +78,7 @@ struct PinAction {
 struct EventAction {
   JobSetRef jobset;
   std::string type;    // Normal | Warning
-  std::string reason;  // GangPlaced | GangWaiting | PinFailed
+  std::string reason;  // GangPlaced | GangWaiting | GangMoved | PinFailed | CannotPlace
   std::string note;
 };
 

@@ -10,6 +10,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
+#include "common/version.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "kube/memory_api_server.h"
@@ -199,6 +201,10 @@ TEST(ExtenderServerTest, BadInputIsA400AndProbesAndMetricsAnswer) {
   EXPECT_TRUE(absl::StrContains(m->body, "phalanx_extender_requests_total{verb=\"filter\",result=\"bad_request\"} 5"))
       << m->body;
   EXPECT_TRUE(absl::StrContains(m->body, "phalanx_extender_cache_objects{kind=\"nodes\"} 11")) << m->body;
+  // The binary was built from the same tree as this test: same version and commit.
+  EXPECT_TRUE(absl::StrContains(m->body, absl::StrCat("phalanx_build_info{version=\"", AsAbsl(Version()),
+                                                      "\",commit=\"", AsAbsl(GitCommit()), "\"} 1\n")))
+      << m->body;
   EXPECT_EQ(proc.Terminate(), 0);
 }
 

@@ -321,6 +321,17 @@ TEST_F(StateTest, AColocatedGangIsPinnedByItsRacksFullPath) {
   }
 }
 
+TEST_F(StateTest, AJobSetThatCannotBeReadAsADemandSaysSoOnce) {
+  ExtenderState s;
+  AddPools(s, 1, 4);
+  s.OnJobSet(JobSet("odd", {{"workers", 1, 1}}, "u1", {{"phalanx.dev/gang-policy", "Everything"}}).dump());
+  PlanActions a = s.Plan(kNow);
+  ASSERT_EQ(a.events.size(), 1u);
+  EXPECT_EQ(a.events[0].reason, "CannotPlace");
+  EXPECT_TRUE(absl::StrContains(a.events[0].note, "Everything")) << a.events[0].note;
+  EXPECT_TRUE(s.Plan(kNow).events.empty());
+}
+
 TEST_F(StateTest, PodsWithAnotherGateWaitForIt) {
   ExtenderState s;
   AddPools(s, 1, 4);

@@ -241,6 +241,9 @@ TEST(TopologyConfigTest, BuildReadsTheFileAndReportsErrorsBySource) {
   EXPECT_THAT(config.chains, ElementsAre(ElementsAre("block", "rack")));
   s.file = ::testing::TempDir() + "/no-such-file.yaml";
   EXPECT_THAT(BuildTopology(s), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(Message(BuildTopology(s).status()), "cannot open " + s.file + ": No such file or directory");
+  s.file = ::testing::TempDir();
+  EXPECT_EQ(Message(BuildTopology(s).status()), "cannot open " + s.file + ": Is a directory");
   TopologySources flag;
   flag.flags = {"block,,rack"};
   EXPECT_THAT(Message(BuildTopology(flag).status()), HasSubstr("--topology=\"block,,rack\""));
