@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/internal/json.h"
+#include "common/json_text.h"
 #include "api/jobset_codec.h"
 #include "common/status_macros.h"
 
@@ -64,7 +65,7 @@ absl::StatusOr<std::string> DefaultingPatch(std::string_view jobset_json) {
           absl::StrCat("defaulting would ", kind, " ", op["path"].get<std::string>()));
     }
   }
-  return patch.dump();
+  return JsonText(patch);
 }
 
 }  // namespace phalanx::api

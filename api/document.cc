@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/internal/json.h"
+#include "common/json_text.h"
 #include "common/status_macros.h"
 
 namespace phalanx::api {
@@ -56,6 +57,49 @@ int YamlDepthBound(std::string_view text) {
     i = eol + 1;
   }
   return max_bound;
+}
+
+// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. The offset of
+// the first bad byte, or npos.
+size_t InvalidUtf8At(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + len > s.size()) return i;
+    for (int k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return i;
+    }
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+// Kubernetes stores JSON, which is UTF-8: text that is not is refused here, where its position is
+// known, rather than carried on to an encoder.
+absl::Status CheckUtf8(const std::string& s, const YAML::Mark& mark) {
+  if (InvalidUtf8At(s) == std::string_view::npos) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("invalid UTF-8 in a string at line ", mark.line + 1,
+                                                 ", column ", mark.column + 1));
 }
 
 bool IsNullPlain(const std::string& s) {
@@ -106,6 +150,7 @@ struct Converter {
         return Json(nullptr);
       case YAML::NodeType::Scalar: {
         const std::string& v = node.Scalar();
+        PHALANX_RETURN_IF_ERROR(CheckUtf8(v, node.Mark()));
         if (node.Tag() == "?") return ResolvePlain(v);
         if (node.Tag() == "tag:yaml.org,2002:int" || node.Tag() == "!!int") return ResolvePlain(v);
         return Json(v);
@@ -125,6 +170,7 @@ struct Converter {
             return absl::InvalidArgumentError("only scalar mapping keys are supported");
           }
           std::string key = kv.first.Scalar();
+          PHALANX_RETURN_IF_ERROR(CheckUtf8(key, kv.first.Mark()));
           if (o.contains(key)) {
             return absl::InvalidArgumentError(absl::StrCat("duplicate mapping key \"", key, "\""));
           }
@@ -189,7 +235,7 @@ void Emit(YAML::Emitter& out, const Json& j) {
       out << YAML::Null;
       return;
     default:
-      out << j.dump();
+      out << JsonText(j);
       return;
   }
 }
@@ -204,7 +250,7 @@ absl::StatusOr<std::vector<std::string>> ParseDocuments(std::string_view text) {
   std::vector<std::string> out;
   if (LooksLikeJson(text)) {
     PHALANX_ASSIGN_OR_RETURN(Json j, internal::ParseJson(text));
-    out.push_back(j.dump());
+    out.push_back(JsonText(j));
     return out;
   }
   if (YamlDepthBound(text) > kMaxNestingDepth) {
@@ -222,7 +268,7 @@ absl::StatusOr<std::vector<std::string>> ParseDocuments(std::string_view text) {
   for (const auto& doc : docs) {
     if (doc.IsNull() || !doc.IsDefined()) continue;
     PHALANX_ASSIGN_OR_RETURN(Json j, conv.Convert(doc, 0));
-    out.push_back(j.dump());
+    out.push_back(JsonText(j));
   }
   return out;
 }
@@ -249,7 +295,7 @@ absl::StatusOr<std::string> JsonToYaml(std::string_view json) {
 
 absl::StatusOr<std::string> PrettyJson(std::string_view json) {
   PHALANX_ASSIGN_OR_RETURN(Json j, internal::ParseJson(json));
-  return j.dump(2) + "\n";
+  return JsonText(j, 2) + "\n";
 }
 
 }  // namespace phalanx::api

@@ -3,7 +3,8 @@
 // Reading user documents: YAML (one or more `---`-separated documents) or JSON → JSON text, and JSON →
 // YAML for printing. Untrusted input is bounded: size (kMaxDocumentBytes), nesting depth
 // (kMaxNestingDepth) and node count after alias expansion (kMaxNodes); any violation, and any syntax
-// error, is a one-line kInvalidArgument, never a crash.
+// error, is a one-line kInvalidArgument, never a crash. Strings must be valid UTF-8 (as JSON, and so
+// Kubernetes, requires): a YAML scalar that is not is refused with its line and column.
 #pragma once
 
 #include <cstddef>

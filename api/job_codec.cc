@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "api/internal/json.h"
+#include "common/json_text.h"
 #include "api/internal/template_codec.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -129,7 +130,7 @@ std::string EncodeJob(const Job& job) {
     Json st = EncodeJobStatus(*job.status);
     if (!st.empty()) j["status"] = std::move(st);
   }
-  return j.dump();
+  return JsonText(j);
 }
 
 absl::StatusOr<Service> DecodeService(std::string_view text) {
@@ -155,7 +156,7 @@ std::string EncodeService(const Service& svc) {
   internal::PutStringMap(spec, "selector", svc.selector);
   internal::PutBool(spec, "publishNotReadyAddresses", svc.publish_not_ready_addresses);
   if (!spec.empty()) j["spec"] = std::move(spec);
-  return j.dump();
+  return JsonText(j);
 }
 
 std::string EncodeList(const std::vector<std::string>& encoded_items) {
@@ -165,7 +166,7 @@ std::string EncodeList(const std::vector<std::string>& encoded_items) {
   }
   Json list = {{"apiVersion", "v1"}, {"kind", "List"}, {"metadata", Json::object()}};
   list["items"] = std::move(items);
-  return list.dump();
+  return JsonText(list);
 }
 
 }  // namespace phalanx::api

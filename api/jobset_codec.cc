@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "api/internal/json.h"
+#include "common/json_text.h"
 #include "api/internal/template_codec.h"
 #include "api/labels.h"
 #include "common/status_macros.h"
@@ -440,7 +441,7 @@ std::string EncodeJobSet(const JobSet& js) {
   Json spec = internal::EncodeJobSetSpec(js.spec);
   if (!spec.empty()) j["spec"] = std::move(spec);
   if (js.status) j["status"] = EncodeStatus(*js.status);
-  return j.dump();
+  return JsonText(j);
 }
 
 }  // namespace phalanx::api

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "api/internal/json.h"
+#include "common/json_text.h"
 
 namespace phalanx::api {
 namespace {
@@ -22,7 +23,7 @@ absl::StatusOr<RawJson> RawJson::Parse(std::string_view text) {
   return internal::MakeRaw(std::move(*parsed));
 }
 
-std::string RawJson::Text() const { return holder_->value.dump(); }
+std::string RawJson::Text() const { return JsonText(holder_->value); }
 
 bool RawJson::IsEmptyObject() const {
   return holder_->value.is_object() && holder_->value.empty();

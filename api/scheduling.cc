@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/internal/json.h"
+#include "common/json_text.h"
 #include "api/internal/template_codec.h"
 #include "api/quantity.h"
 #include "common/status_macros.h"
@@ -38,7 +39,7 @@ absl::StatusOr<Resources> ReadResources(const Json* list, std::string_view path)
     if (q.is_string()) {
       text = q.get<std::string>();
     } else if (q.is_number_integer() || q.is_number_unsigned()) {
-      text = q.dump();
+      text = JsonText(q);
     } else {
       return absl::InvalidArgumentError(absl::StrCat(AsAbsl(path), ".", name, ": expected a quantity"));
     }

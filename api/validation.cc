@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/internal/json.h"
+#include "common/json_text.h"
 #include "api/internal/template_codec.h"
 #include "api/jobset_codec.h"
 #include "api/labels.h"
@@ -23,7 +24,7 @@ namespace {
 
 using Type = FieldError::Type;
 
-std::string Quote(std::string_view s) { return internal::Json(std::string(s)).dump(); }
+std::string Quote(std::string_view s) { return JsonText(internal::Json(std::string(s))); }
 
 FieldError Invalid(std::string field, std::string bad_value, std::string detail) {
   return FieldError{Type::kInvalid, std::move(field), std::move(bad_value), std::move(detail)};

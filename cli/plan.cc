@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/input.h"
+#include "common/json_text.h"
 #include "nlohmann/json.hpp"
 #include "placement/cluster.h"
 #include "placement/gang.h"
@@ -60,7 +61,7 @@ std::vector<std::string> KueueTopologies(const std::string& list_json) {
         api_version->get<std::string>().rfind("kueue.x-k8s.io/", 0) != 0) {
       continue;
     }
-    out.push_back(item.dump());
+    out.push_back(JsonText(item));
   }
   return out;
 }
@@ -150,7 +151,7 @@ int RunPlan(const std::vector<std::string>& args, std::istream& in, std::ostream
       j["reservations"].push_back({{"job", p.job}, {"domain", p.domain}, {"labels", labels}});
     }
     for (const Waiting& w : waiting) j["unplaced"].push_back({{"gang", w.gang}, {"reason", w.reason}});
-    out << j.dump(2) << "\n";
+    out << JsonText(j, 2) << "\n";
   } else {
     for (const Placed& p : placed) out << p.job << "\t" << p.domain << "\n";
     for (const Waiting& w : waiting) out << w.gang << "\twaiting: " << w.reason << "\n";

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/json_text.h"
 #include "kube/micro_time.h"
 #include "kube/resource.h"
 #include "kube/retry.h"
@@ -278,7 +279,7 @@ absl::Status JobController::SyncJob(const std::string& ns, const std::string& na
       pod["metadata"] = meta;
       pod["spec"] = tmpl.value("spec", json::object());
       if (pod["spec"].contains("subdomain")) pod["spec"]["hostname"] = absl::StrCat(name, "-", index);
-      absl::StatusOr<kube::Object> created = cluster_.Create(kube::kPods, ns, pod.dump());
+      absl::StatusOr<kube::Object> created = cluster_.Create(kube::kPods, ns, JsonText(pod));
       if (!created.ok()) return created.status();
       {
         absl::MutexLock l(&mu_);
@@ -291,7 +292,7 @@ absl::Status JobController::SyncJob(const std::string& ns, const std::string& na
         p["status"] = {{"phase", "Running"},
                        {"startTime", now},
                        {"conditions", json::array({{{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", now}}})}};
-        absl::StatusOr<kube::Object> updated = cluster_.UpdateStatus(kube::kPods, ns, p.dump());
+        absl::StatusOr<kube::Object> updated = cluster_.UpdateStatus(kube::kPods, ns, JsonText(p));
         if (!updated.ok()) return updated.status();
         ++ready;
       }
@@ -306,7 +307,7 @@ absl::Status JobController::SyncJob(const std::string& ns, const std::string& na
   if (!status.contains("uncountedTerminatedPods")) status["uncountedTerminatedPods"] = json::object();
   if (status == old_status) return absl::OkStatus();
   job["status"] = status;
-  absl::StatusOr<kube::Object> written = cluster_.UpdateStatus(kube::kJobs, ns, job.dump());
+  absl::StatusOr<kube::Object> written = cluster_.UpdateStatus(kube::kJobs, ns, JsonText(job));
   return written.status();
 }
 
@@ -334,7 +335,7 @@ absl::Status JobController::SetPodPhase(const std::string& ns, const std::string
       p["status"]["conditions"] =
           json::array({{{"type", "Ready"}, {"status", "False"}, {"lastTransitionTime", now}}});
     }
-    absl::StatusOr<kube::Object> updated = cluster_.UpdateStatus(kube::kPods, ns, p.dump());
+    absl::StatusOr<kube::Object> updated = cluster_.UpdateStatus(kube::kPods, ns, JsonText(p));
     if (!updated.ok()) return updated.status();
     ++changed;
     if (index >= 0) return absl::OkStatus();

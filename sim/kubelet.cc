@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/json_text.h"
 #include "kube/micro_time.h"
 #include "kube/retry.h"
 #include "nlohmann/json.hpp"
@@ -46,7 +47,7 @@ std::string WithStatus(json pod, const json& status) {
     }
     if (!replaced) out["conditions"].push_back(c);
   }
-  return pod.dump();
+  return JsonText(pod);
 }
 
 }  // namespace
@@ -186,7 +187,7 @@ absl::Status Kubelet::SetNodeReady(const std::string& node, bool ready) {
   cond["lastHeartbeatTime"] = now;
   json patch = {{"status", {{"conditions", json::array({cond})}}}};
   absl::StatusOr<kube::Object> written =
-      client_.Patch(kube::kNodesStatus, "", node, kube::PatchType::kStrategicMerge, patch.dump());
+      client_.Patch(kube::kNodesStatus, "", node, kube::PatchType::kStrategicMerge, JsonText(patch));
   return written.status();
 }
 

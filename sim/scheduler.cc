@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/json_text.h"
 #include "httplib.h"
 #include "kube/micro_time.h"
 #include "kube/retry.h"
@@ -207,7 +208,7 @@ namespace {
 // Parses a Pod or Node object through api/scheduling.h (which wants `kind` set).
 absl::StatusOr<api::ClusterState> DecodeOne(json doc, const char* kind) {
   doc["kind"] = kind;
-  return api::DecodeClusterState(doc.dump());
+  return api::DecodeClusterState(JsonText(doc));
 }
 
 }  // namespace
@@ -301,7 +302,7 @@ void Scheduler::OnPod(const kube::Object* old_obj, const kube::Object* new_obj) 
     json labels = doc.contains("metadata") && doc["metadata"].is_object()
                       ? doc["metadata"].value("labels", json::object())
                       : json::object();
-    rec->signature = absl::StrCat(spec.dump(), "|", rec->phase, "|", rec->deleting ? "d" : "", "|", labels.dump());
+    rec->signature = absl::StrCat(JsonText(spec), "|", rec->phase, "|", rec->deleting ? "d" : "", "|", JsonText(labels));
     if (rec->decode_error.empty()) {
       absl::StatusOr<api::ClusterState> st = DecodeOne(doc, "Pod");
       if (!st.ok()) {
@@ -464,7 +465,7 @@ void Scheduler::RecordFailure(const Key& key, int64_t generation_seen, const std
       replaced = true;
     }
     if (!replaced) conds.push_back(cond);
-    return client_.UpdateStatus(kube::kPods, key.first, doc.dump()).status();
+    return client_.UpdateStatus(kube::kPods, key.first, JsonText(doc)).status();
   });
   // A pod deleted meanwhile needs nothing; a write still failing is given up (the next attempt rewrites).
   (void)written;
@@ -631,7 +632,7 @@ void Scheduler::ScheduleOne(const Key& key) {
       args["Nodes"] = ordered_json{{"metadata", ordered_json::object()}, {"items", std::move(items)}};
       args["NodeNames"] = nullptr;
     }
-    return args.dump();
+    return JsonText(args);
   };
 
   // Extender Filter.
@@ -761,7 +762,7 @@ void Scheduler::ScheduleOne(const Key& key) {
     absl::MutexLock l(&mu_);
     assumed_[key] = {chosen, sched.requests};
   }
-  absl::StatusOr<kube::Object> bound = client_.Create(kube::kPodsBinding, key.first, binding.dump());
+  absl::StatusOr<kube::Object> bound = client_.Create(kube::kPodsBinding, key.first, JsonText(binding));
   if (!bound.ok()) {
     {
       absl::MutexLock l(&mu_);

@@ -523,6 +523,10 @@ users:
   EXPECT_EQ(other.token_file, dir + "/tok");
   EXPECT_THAT(LoadKubeconfig(dir + "/kubeconfig", "nope"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(LoadKubeconfig(dir + "/missing"), StatusIs(absl::StatusCode::kNotFound));
+  // Unreadable files say why.
+  EXPECT_EQ(LoadKubeconfig(dir + "/missing").status().message(),
+            "cannot open " + dir + "/missing: No such file or directory");
+  EXPECT_EQ(LoadKubeconfig(dir).status().message(), "cannot open " + dir + ": Is a directory");
 }
 
 TEST(KubeConfigTest, InClusterFromServiceAccountDir) {

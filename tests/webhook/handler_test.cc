@@ -11,6 +11,7 @@
 #include "api/pod.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "tests/testing/files.h"
 #include "tests/testing/status_matchers.h"
 
@@ -239,6 +240,40 @@ TEST(HandlerRobustnessTest, TruncatedAndCorruptedReviews) {
         EXPECT_EQ(decoded->response.patch.has_value(), decoded->patch_type.has_value());
       }
     }
+  }
+}
+
+// Invalid UTF-8 inside any string of a review (names, labels, images, commands...) is never a crash:
+// the answer is a 400 or a well-formed review whose body is valid UTF-8 (nlohmann's parser checks).
+TEST(HandlerRobustnessTest, InvalidUtf8InEveryStringIsNeverACrash) {
+  struct Target {
+    std::string_view path;
+    std::string body;
+  } targets[] = {
+      {kMutatePodPath, Fixture("pod-create-from-job-controller.mutate-pod.request.json")},
+      {kValidatePodPath, Fixture("pod-create-from-job-controller.validate-pod.request.json")},
+      {kMutateJobSetPath, Fixture("jobset-create-named.mutate-jobset.request.json")},
+      {kValidateJobSetPath, Fixture("jobset-update-spec.validate-jobset.request.json")},
+  };
+  // A stray continuation byte, a truncated sequence, an overlong '/', a surrogate, a byte never valid.
+  const std::string kBad[] = {"\x80", "\xc3(", "\xc0\xaf", "\xed\xa0\x80", "\xff"};
+  for (const auto& t : targets) {
+    SCOPED_TRACE(t.path);
+    int strings = 0;
+    for (size_t at = t.body.find("\":\""); at != std::string::npos; at = t.body.find("\":\"", at + 1)) {
+      ++strings;
+      for (const std::string& bad : kBad) {
+        std::string body = t.body;
+        body.insert(at + 3, bad);  // first bytes of the string value
+        HttpReply r = HandleAdmission(t.path, "application/json", body);
+        ASSERT_TRUE(r.status == 200 || r.status == 400) << r.status << " at " << at;
+        if (r.status != 200) continue;
+        EXPECT_FALSE(nlohmann::json::parse(r.body, nullptr, false).is_discarded()) << r.body;
+        auto decoded = api::DecodeAdmissionResponseReview(r.body);
+        ASSERT_TRUE(decoded.ok()) << decoded.status() << "\n" << r.body;
+      }
+    }
+    EXPECT_GT(strings, 10);
   }
 }
 
