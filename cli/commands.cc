@@ -14,6 +14,7 @@
 #include "cli/input.h"
 #include "cli/plan.h"
 #include "common/status_macros.h"
+#include "common/version.h"
 
 namespace phalanx::cli {
 namespace {
@@ -98,8 +99,28 @@ int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
         std::ostream& err) {
   if (args.empty()) return UsageError(err, "no command given");
   const std::string& command = args[0];
+  if (command == "help" && args.size() == 2 && !CommandUsage(args[1]).empty()) {
+    out << CommandUsage(args[1]);
+    return kExitOk;
+  }
   if (command == "-h" || command == "--help" || command == "help") {
     out << UsageText();
+    return kExitOk;
+  }
+  const bool known = !CommandUsage(command).empty();
+  // `phalanx <command> --help` (or -h) anywhere among the flags: that command's usage, whatever else
+  // is on the line, as Kubernetes tools do.
+  if (known) {
+    for (size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "-h" || args[i] == "--help") {
+        out << CommandUsage(command);
+        return kExitOk;
+      }
+    }
+  }
+  if (command == "--version" || command == "version") {
+    if (args.size() > 1) return UsageError(err, absl::StrCat("unexpected argument \"", args[1], "\""));
+    out << VersionLine("phalanx") << "\n";
     return kExitOk;
   }
   if (command == "plan") {
@@ -113,10 +134,6 @@ int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
   }
   auto flags = ParseFlags(std::vector<std::string>(args.begin() + 1, args.end()), spec);
   if (!flags.ok()) return UsageError(err, std::string(flags.status().message()));
-  if (flags->switches.count("--help")) {
-    out << UsageText();
-    return kExitOk;
-  }
   if (!flags->positional.empty()) {
     return UsageError(err, absl::StrCat("unexpected argument \"", flags->positional[0], "\""));
   }

@@ -1,6 +1,5 @@
 #include "cli/input.h"
 
-#include <fstream>
 #include <iterator>
 #include <ostream>
 
@@ -8,7 +7,9 @@
 #include "api/document.h"
 #include "api/jobset_codec.h"
 #include "cli/commands.h"
+#include "common/read_file.h"
 #include "common/status_macros.h"
+#include "common/strings.h"
 
 namespace phalanx::cli {
 namespace {
@@ -27,24 +28,90 @@ constexpr char kUsageText[] =
     "                                                  any Kueue Topology objects); each --topology is\n"
     "                                                  one chain of node label keys, coarse to fine;\n"
     "                                                  --topology-file holds chains: [[KEY1, KEY2], ...]\n"
+    "  version                                         the version and git commit of this build\n"
+    "\n"
+    "'phalanx <command> --help' describes one command. FILE is YAML or JSON; '-' reads standard input.\n"
+    "exit codes: 0 ok, 1 invalid input (one error per line on stderr), 2 usage error\n";
+
+constexpr char kFooter[] =
     "\n"
     "FILE is YAML or JSON; '-' reads standard input.\n"
     "exit codes: 0 ok, 1 invalid input (one error per line on stderr), 2 usage error\n";
+
+constexpr char kDefaultUsage[] =
+    "usage: phalanx default -f FILE [-o json|yaml]\n"
+    "\n"
+    "Prints the JobSet as a cluster would store it on creation: the schema's defaults, then the\n"
+    "webhook's.\n"
+    "\n"
+    "flags:\n"
+    "  -f, --filename FILE  the JobSet\n"
+    "  -o, --output FORMAT  yaml (the default) or json\n"
+    "  -h, --help           this help\n";
+
+constexpr char kValidateUsage[] =
+    "usage: phalanx validate -f FILE [--old FILE]\n"
+    "\n"
+    "Validates the JobSet as the webhook does on creation or, with --old, on an update of the stored\n"
+    "JobSet OLD. Prints \"jobset NAME is valid\", or each error on its own line on stderr.\n"
+    "\n"
+    "flags:\n"
+    "  -f, --filename FILE  the JobSet\n"
+    "      --old FILE       the stored JobSet the update starts from\n"
+    "  -h, --help           this help\n";
+
+constexpr char kExpandUsage[] =
+    "usage: phalanx expand -f FILE [--restarts N] [-o json|yaml]\n"
+    "\n"
+    "Prints the child Jobs and the headless Service the controller creates for the JobSet, as a v1\n"
+    "List.\n"
+    "\n"
+    "flags:\n"
+    "  -f, --filename FILE  the JobSet\n"
+    "      --restarts N     the JobSet's restart count (default 0): the Jobs of attempt N\n"
+    "  -o, --output FORMAT  yaml (the default) or json\n"
+    "  -h, --help           this help\n";
+
+constexpr char kPlanUsage[] =
+    "usage: phalanx plan --cluster FILE -f FILE [-f FILE...] [-o json]\n"
+    "                    [--topology KEY1,KEY2,...]... [--topology-file FILE]\n"
+    "\n"
+    "Reserves domains for the JobSets' gangs, in order, on a cluster, with the placement engine of\n"
+    "phalanx-extender. Prints each child Job's reserved domain, or why its gang waits.\n"
+    "\n"
+    "flags:\n"
+    "      --cluster FILE        a v1 List of Nodes and Pods (kubectl get nodes,pods -A -o yaml), and\n"
+    "                            any Kueue Topology objects\n"
+    "  -f, --filename FILE       a JobSet; repeat for several, planned in order\n"
+    "  -o, --output FORMAT       text (the default) or json\n"
+    "      --topology KEYS       one chain of node label keys, coarse to fine, comma-separated;\n"
+    "                            repeat for several\n"
+    "      --topology-file FILE  chains, YAML or JSON: [[KEY1, KEY2], ...]\n"
+    "  -h, --help                this help\n";
+
+constexpr char kVersionUsage[] =
+    "usage: phalanx version\n"
+    "\n"
+    "Prints the version and the git commit this build was made from (also: phalanx --version).\n";
 
 }  // namespace
 
 std::string_view UsageText() { return kUsageText; }
 
+std::string CommandUsage(std::string_view command) {
+  if (command == "version") return kVersionUsage;
+  std::string_view text;
+  if (command == "default") text = kDefaultUsage;
+  if (command == "validate") text = kValidateUsage;
+  if (command == "expand") text = kExpandUsage;
+  if (command == "plan") text = kPlanUsage;
+  if (text.empty()) return "";
+  return absl::StrCat(AsAbsl(text), kFooter);
+}
+
 absl::StatusOr<std::string> ReadInput(const std::string& path, std::istream& in) {
-  std::string text;
-  if (path == "-") {
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  } else {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-    text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-    if (f.bad()) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  }
+  if (path != "-") return ReadFile(path, api::kMaxDocumentBytes);
+  std::string text(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>{});
   if (text.size() > api::kMaxDocumentBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": input larger than ", api::kMaxDocumentBytes, " bytes"));

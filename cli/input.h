@@ -25,6 +25,10 @@ int Fail(std::ostream& err, const absl::Status& status, const std::string& prefi
 // The usage text of `phalanx`.
 std::string_view UsageText();
 
+// The usage text of one command ("default", "validate", "expand", "plan", "version"), for
+// `phalanx <command> --help`; "" for an unknown command.
+std::string CommandUsage(std::string_view command);
+
 // Prints "error: <message>" and the usage text; returns kExitUsage.
 int UsageError(std::ostream& err, const std::string& message);
 

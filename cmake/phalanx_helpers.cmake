@@ -42,3 +42,5 @@ function(phalanx_cc_benchmark name)
   target_compile_options(${name} PRIVATE ${PHALANX_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark benchmark::benchmark_main)
 endfunction()
+# phalanx::version: the release version and git commit, stamped at build time.
+include(version)

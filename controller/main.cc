@@ -4,6 +4,7 @@
 //                      [--leader-election-namespace=NS] [--namespace=NS (watch only NS)]
 //                      [--kube-api-qps=500] [--kube-api-burst=500] [--workers=N]
 //                      [--health-probe-bind-address=:8081] [--metrics-bind-address=:8080 | 0] [-v]
+//                      [--version]
 //
 // Without --kubeconfig the in-cluster service account is used. With --leader-elect the controller only
 // reconciles while it holds the Lease `6d4f6a47.x-k8s.io` (upstream JobSet's election id) and exits
@@ -26,6 +27,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/signals.h"
+#include "common/version.h"
 #include "controller/http_server.h"
 #include "controller/metrics.h"
 #include "controller/runner.h"
@@ -40,7 +42,8 @@ using phalanx::controller::ParseBindAddress;
 constexpr char kUsage[] =
     "usage: phalanx-controller [--kubeconfig=FILE] [--leader-elect[=true|false]]\n"
     "       [--leader-election-namespace=NS] [--namespace=NS] [--kube-api-qps=500] [--kube-api-burst=500]\n"
-    "       [--workers=N] [--health-probe-bind-address=:8081] [--metrics-bind-address=:8080|0] [-v]\n";
+    "       [--workers=N] [--health-probe-bind-address=:8081] [--metrics-bind-address=:8080|0] [-v]\n"
+    "       [--version]\n";
 
 int Usage(const std::string& error) {
   std::fprintf(stderr, "phalanx-controller: %s\n%s", error.c_str(), kUsage);
@@ -75,6 +78,10 @@ int main(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (arg == "--version") {
+      std::printf("%s\n", phalanx::VersionLine("phalanx-controller").c_str());
       return 0;
     }
     if (arg == "-v" || arg.rfind("-v=", 0) == 0 || arg.rfind("--v=", 0) == 0) {
@@ -123,6 +130,8 @@ int main(int argc, char** argv) {
     }
   }
 
+  PHALANX_LOG(kInfo, "phalanx-controller starting",
+              {{"version", phalanx::Version()}, {"commit", phalanx::GitCommit()}});
   sigset_t signals = phalanx::BlockTerminationSignals();
   absl::StatusOr<phalanx::kube::RestConfig> config =
       phalanx::kube::ConfigFromFlags(kubeconfig, qps, static_cast<int>(burst));

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/version.h"
 
 namespace phalanx::controller {
 namespace {
@@ -66,7 +67,7 @@ uint64_t Metrics::Errors() const {
 
 std::string Metrics::Render() const {
   absl::MutexLock l(&mu_);
-  std::string out;
+  std::string out = BuildInfoMetric();
   auto counter = [&](const char* name, const char* help,
                      const std::map<std::pair<std::string, std::string>, uint64_t>& values) {
     absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n");

@@ -1,6 +1,7 @@
 // controller/metrics.h
 //
 // Controller metrics in Prometheus text format (0.0.4):
+//   phalanx_build_info{version,commit}              gauge, always 1 (common/version.h)
 //   jobset_completed_total{jobset_name,namespace}   counter (upstream name)
 //   jobset_failed_total{jobset_name,namespace}      counter (upstream name)
 //   phalanx_controller_reconcile_total{result}      counter, result = success | error

@@ -1,7 +1,7 @@
 // phalanx-memory-apiserver: a MemoryCluster served over HTTP on 127.0.0.1, for running the real
 // binaries (and kubectl) against an in-memory API server.
 //
-//   phalanx-memory-apiserver [--port N] [--kubeconfig-out FILE]
+//   phalanx-memory-apiserver [--port N] [--kubeconfig-out FILE] [--version]
 //
 // Prints the URL; --kubeconfig-out writes a kubeconfig pointing at it. Runs until SIGINT/SIGTERM.
 #include <csignal>
@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/synchronization/notification.h"
+#include "common/version.h"
 #include "kube/memory_api_server.h"
 #include "kube/memory_cluster.h"
 
@@ -27,12 +28,20 @@ int main(int argc, char** argv) {
   std::string kubeconfig_out;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--version") {
+      std::printf("%s\n", phalanx::VersionLine("phalanx-memory-apiserver").c_str());
+      return 0;
+    }
+    if (arg == "-h" || arg == "--help") {
+      std::printf("usage: %s [--port N] [--kubeconfig-out FILE] [--version]\n", argv[0]);
+      return 0;
+    }
     if (arg == "--port" && i + 1 < argc) {
       port = std::atoi(argv[++i]);
     } else if (arg == "--kubeconfig-out" && i + 1 < argc) {
       kubeconfig_out = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--port N] [--kubeconfig-out FILE]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--port N] [--kubeconfig-out FILE] [--version]\n", argv[0]);
       return 2;
     }
   }

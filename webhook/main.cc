@@ -4,7 +4,7 @@
 //                   [--bind-address=0.0.0.0] [--health-probe-bind-address=:8081]
 //                   [--cert-dir=DIR (tls.crt + tls.key)] [--max-request-bytes=N]
 //                   [--read-timeout=SECONDS] [--write-timeout=SECONDS]
-//                   [--shutdown-grace-period=SECONDS] [-v]
+//                   [--shutdown-grace-period=SECONDS] [-v] [--version]
 //
 // Prints "listening on <address>:<port>" as its first line on stdout once the socket is bound (with
 // --port=0 the kernel picks the port), then serves until SIGTERM or SIGINT: it stops accepting, lets
@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "common/log.h"
 #include "common/signals.h"
+#include "common/version.h"
 #include "webhook/server.h"
 
 namespace {
@@ -33,7 +34,7 @@ constexpr char kUsage[] =
     "usage: phalanx-webhook --tls-cert-file=FILE --tls-private-key-file=FILE [--port=9443]\n"
     "       [--bind-address=0.0.0.0] [--health-probe-bind-address=:8081] [--cert-dir=DIR]\n"
     "       [--max-request-bytes=N] [--read-timeout=SECONDS] [--write-timeout=SECONDS]\n"
-    "       [--shutdown-grace-period=SECONDS] [-v]\n";
+    "       [--shutdown-grace-period=SECONDS] [-v] [--version]\n";
 
 int Usage(const std::string& error) {
   std::fprintf(stderr, "phalanx-webhook: %s\n%s", error.c_str(), kUsage);
@@ -51,6 +52,10 @@ int main(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (arg == "--version") {
+      std::printf("%s\n", phalanx::VersionLine("phalanx-webhook").c_str());
       return 0;
     }
     if (arg == "-v") {
@@ -107,6 +112,8 @@ int main(int argc, char** argv) {
     return Usage("--tls-cert-file and --tls-private-key-file (or --cert-dir) are required");
   }
 
+  PHALANX_LOG(kInfo, "phalanx-webhook starting",
+              {{"version", phalanx::Version()}, {"commit", phalanx::GitCommit()}});
   // Signals go to one waiting thread; every other thread (started below) inherits the mask.
   sigset_t signals = phalanx::BlockTerminationSignals();
 

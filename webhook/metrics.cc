@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/version.h"
 
 namespace phalanx::webhook {
 namespace {
@@ -56,7 +57,7 @@ uint64_t Metrics::RequestCount(std::string_view path, std::string_view result) c
 
 std::string Metrics::Render() const {
   absl::MutexLock lock(&mu_);
-  std::string out;
+  std::string out = BuildInfoMetric();
   out +=
       "# HELP phalanx_webhook_requests_total Admission and probe requests by path and result.\n"
       "# TYPE phalanx_webhook_requests_total counter\n";

@@ -5,10 +5,12 @@
 #include <sstream>
 #include <string>
 
+#include "api/quantity.h"
 #include "cli/commands.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "placement/resources.h"
 #include "tests/testing/files.h"
 
 namespace phalanx::cli {
@@ -71,6 +73,51 @@ TEST(PlanTest, LaterJobSetsSeeEarlierReservationsAndWaitAllOrNothing) {
   Result alone = Plan({"--cluster", Example("cluster-tpu.yaml"), "-f", big});
   EXPECT_EQ(alone.code, kExitOk);
   EXPECT_THAT(alone.out, HasSubstr("big-train-workers-2"));
+}
+
+// Why a gang waits, with one pod's request as Kubernetes users write it: canonical quantities
+// (millicores, binary suffixes, extended resources), not the engine's internal units.
+TEST(PlanTest, ExplanationsPrintQuantitiesInCanonicalForm) {
+  std::ifstream src(Example("jobset-tpu.yaml"));
+  std::stringstream ss;
+  ss << src.rdbuf();
+  std::string text = ss.str();
+  text.replace(text.find("replicas: 2"), 11, "replicas: 9");  // more slices than the cluster has pools
+  const std::string cpu = "cpu: \"8\"";
+  text.replace(text.find(cpu), cpu.size(), "cpu: 1500m\n                      memory: 1000Gi");
+  std::string path = ::testing::TempDir() + "/quantities.yaml";
+  std::ofstream(path) << text;
+  for (const char* format : {"text", "json"}) {
+    SCOPED_TRACE(format);
+    std::vector<std::string> args = {"--cluster", Example("cluster-tpu.yaml"), "-f", path};
+    if (std::string(format) == "json") args.insert(args.end(), {"-o", "json"});
+    Result r = Plan(args);
+    ASSERT_EQ(r.code, kExitOk) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("pods of {cpu: 1500m, google.com/tpu: 4, memory: 1000Gi}")) << r.out;
+    EXPECT_THAT(r.out, ::testing::Not(HasSubstr("1073741824000"))) << r.out;
+  }
+  // The example as it is: cpu "8" is printed "8", not 8000 milli-units.
+  std::string big = WriteBigJobSet();
+  Result r = Plan({"--cluster", Example("cluster-tpu.yaml"), "-f", Example("jobset-tpu.yaml"), "-f", big});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("pods of {cpu: 8, google.com/tpu: 4}")) << r.out;
+}
+
+// placement/ keeps its own copy of the canonical quantity rules (it does not depend on api/): both
+// copies print every value alike.
+TEST(PlanTest, PlacementAndApiPrintQuantitiesAlike) {
+  const int64_t values[] = {0,          1,           7,          500,        999,
+                            1000,       1024,        1500,       2048,       64000,
+                            1000000,    1048576,     1000000000, 1073741824, int64_t{1000} << 30,
+                            int64_t{1536} << 20,     int64_t{3} << 40,       int64_t{1} << 62,
+                            123456789,  4000000000000};
+  for (const char* resource : {"cpu", "memory", "ephemeral-storage", "hugepages-2Mi", "google.com/tpu",
+                               "nvidia.com/gpu", "pods"}) {
+    for (int64_t v : values) {
+      SCOPED_TRACE(std::string(resource) + " " + std::to_string(v));
+      EXPECT_EQ(placement::FormatQuantity(resource, v), api::FormatResource(resource, v));
+    }
+  }
 }
 
 TEST(PlanTest, TextOutput) {

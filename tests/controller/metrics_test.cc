@@ -1,6 +1,9 @@
 #include "controller/metrics.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/strings.h"
+#include "common/version.h"
 #include "controller/http_server.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
@@ -25,6 +28,14 @@ TEST(MetricsTest, RendersUpstreamCountersAndLatency) {
   EXPECT_TRUE(absl::StrContains(text, "phalanx_controller_reconcile_duration_seconds_count 2\n"));
   EXPECT_EQ(m.Completed("train", "ml"), 2u);
   EXPECT_EQ(m.Errors(), 1u);
+}
+
+TEST(MetricsTest, BuildInfo) {
+  const std::string text = Metrics().Render();
+  EXPECT_TRUE(absl::StrContains(text, "# TYPE phalanx_build_info gauge\n")) << text;
+  EXPECT_TRUE(absl::StrContains(text, absl::StrCat("phalanx_build_info{version=\"", AsAbsl(Version()),
+                                                   "\",commit=\"", AsAbsl(GitCommit()), "\"} 1\n")))
+      << text;
 }
 
 TEST(MetricsTest, LabelValuesAreEscaped) {

@@ -2,6 +2,9 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "common/strings.h"
+#include "common/version.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -37,6 +40,15 @@ TEST(MetricsTest, CountsByPathAndResultAndFoldsUnknownPaths) {
   EXPECT_THAT(text, HasSubstr("phalanx_webhook_request_duration_seconds_bucket{path=\"/mutate--v1-pod\",le=\"+Inf\"} 3\n"));
   EXPECT_THAT(text, HasSubstr("phalanx_webhook_request_duration_seconds_count{path=\"/mutate--v1-pod\"} 3\n"));
   EXPECT_THAT(text, HasSubstr("phalanx_webhook_request_duration_seconds_sum{path=\"/mutate--v1-pod\"} 0.0025\n"));
+}
+
+// The build's version and commit, as a gauge of value 1 with the TYPE line Prometheus expects.
+TEST(MetricsTest, BuildInfo) {
+  const std::string text = Metrics().Render();
+  EXPECT_THAT(text, HasSubstr("# TYPE phalanx_build_info gauge\n"));
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("phalanx_build_info{version=\"", AsAbsl(Version()),
+                                           "\",commit=\"", AsAbsl(GitCommit()), "\"} 1\n")));
+  EXPECT_FALSE(Version().empty());
 }
 
 TEST(MetricsTest, CertificateReloads) {
