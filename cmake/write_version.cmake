@@ -4,10 +4,18 @@
 
 set(commit "unknown")
 if(GIT_EXECUTABLE AND EXISTS "${GIT_EXECUTABLE}")
+  # Only the source tree's own checkout counts (not a repository it happens to be unpacked in).
+  execute_process(COMMAND "${GIT_EXECUTABLE}" -C "${PHALANX_SOURCE_DIR}" rev-parse --show-toplevel
+                  OUTPUT_VARIABLE top RESULT_VARIABLE top_rc ERROR_QUIET
+                  OUTPUT_STRIP_TRAILING_WHITESPACE)
+  file(REAL_PATH "${PHALANX_SOURCE_DIR}" source_dir)
+  if(top_rc EQUAL 0)
+    file(REAL_PATH "${top}" top)
+  endif()
   execute_process(COMMAND "${GIT_EXECUTABLE}" -C "${PHALANX_SOURCE_DIR}" rev-parse --verify -q HEAD
                   OUTPUT_VARIABLE head RESULT_VARIABLE head_rc ERROR_QUIET
                   OUTPUT_STRIP_TRAILING_WHITESPACE)
-  if(head_rc EQUAL 0 AND head MATCHES "^[0-9a-f]+$")
+  if(top_rc EQUAL 0 AND top STREQUAL source_dir AND head_rc EQUAL 0 AND head MATCHES "^[0-9a-f]+$")
     set(commit "${head}")
     execute_process(COMMAND "${GIT_EXECUTABLE}" -C "${PHALANX_SOURCE_DIR}" status --porcelain
                             --untracked-files=no
