@@ -10,6 +10,7 @@
 #include "api/defaulting.h"
 #include "api/document.h"
 #include "api/jobset_codec.h"
+#include "api/validation.h"
 #include "crdgen/structural.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -285,6 +286,31 @@ TEST(JobSetCrd, RejectsInvalidJobSets) {
               HasSubstr("missing required field containers"));
   EXPECT_THAT(errors_for([](Json& j) { j["spec"]["replicatedJobs"][1]["dependsOn"] = Json::parse(R"([{"name":"a","status":"Ready"},{"name":"b","status":"Ready"},{"name":"c","status":"Ready"},{"name":"d","status":"Ready"},{"name":"e","status":"Ready"},{"name":"f","status":"Ready"}])"); }),
               HasSubstr("too many items"));
+}
+
+// The schema and `phalanx validate` (api::ValidateCreate, which repeats the schema's checks for offline
+// use) agree on representative invalid JobSets.
+TEST(JobSetCrd, SchemaAndValidateCreateRejectTheSameInvalidJobSets) {
+  const std::vector<std::pair<std::string, std::function<void(Json&)>>> cases = {
+      {"spec.successPolicy.operator", [](Json& j) { j["spec"]["successPolicy"]["operator"] = "Most"; }},
+      {"spec.replicatedJobs[1].replicas", [](Json& j) { j["spec"]["replicatedJobs"][1]["replicas"] = -1; }},
+      {"spec.failurePolicy.restartStrategy", [](Json& j) { j["spec"]["failurePolicy"]["restartStrategy"] = "Sometimes"; }},
+      {"spec.replicatedJobs[1].dependsOn[0].status", [](Json& j) { j["spec"]["replicatedJobs"][1]["dependsOn"][0]["status"] = "Done"; }},
+  };
+  for (const auto& [field, edit] : cases) {
+    Json j = FullJobSet();
+    j.erase("status");
+    edit(j);
+    std::vector<std::string> schema_errors = CheckAgainstSchema(Schema(), j);
+    ASSERT_FALSE(schema_errors.empty()) << field;
+    EXPECT_THAT(schema_errors[0], HasSubstr("." + field + ":"));
+    absl::StatusOr<api::JobSet> decoded = api::DecodeJobSet(j.dump());
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    std::vector<api::FieldError> errors = api::ValidateCreate(*decoded);
+    bool found = false;
+    for (const api::FieldError& e : errors) found = found || e.field == field;
+    EXPECT_TRUE(found) << field << " accepted by ValidateCreate";
+  }
 }
 
 // The schema's defaults are exactly api::ApplySchemaDefaults: offline tools see what a cluster stores.
