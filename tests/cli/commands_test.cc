@@ -334,7 +334,8 @@ TEST(CliProcessTest, BinaryExitCodes) {
   EXPECT_EQ(status("--version"), 0);
 }
 
-// --version on every binary: one line naming the binary, the version and the commit; exit 0.
+// --version on every binary: one line naming the binary, the version and the commit; exit 0. (The
+// commit is matched by form: a binary relinked after a new commit may be newer than this test.)
 TEST(CliProcessTest, VersionOnEveryBinary) {
   const std::string dir = phalanx::testing::BinaryDir();
   const std::pair<std::string, std::string> binaries[] = {
@@ -350,8 +351,10 @@ TEST(CliProcessTest, VersionOnEveryBinary) {
     const int rc = std::system((dir + path + " --version >" + out_file + " 2>&1").c_str());
     ASSERT_TRUE(WIFEXITED(rc));
     EXPECT_EQ(WEXITSTATUS(rc), 0);
-    EXPECT_EQ(phalanx::testing::ReadFileOrDie(out_file),
-              absl::StrCat(name, " version ", AsAbsl(Version()), ", commit ", AsAbsl(GitCommit()), "\n"));
+    const std::string out = phalanx::testing::ReadFileOrDie(out_file);
+    EXPECT_TRUE(std::regex_match(out, std::regex(name + " version " + std::string(Version()) +
+                                                 ", commit ([0-9a-f]{40}(-dirty)?|unknown)\n")))
+        << out;
   }
 }
 
