@@ -25,6 +25,7 @@
 #include "kube/errors.h"
 #include "kube/internal/json.h"
 #include "kube/internal/object_json.h"
+#include "kube/internal/object_rapidjson.h"
 #include "kube/rate_limiter.h"
 
 namespace phalanx::kube {
@@ -61,15 +62,20 @@ absl::Duration Backoff(const RestConfig& cfg, int attempt) {
   return std::min(d, cfg.max_backoff);
 }
 
-// Parses one watch line into an event.
+// Parses one watch line into an event (RapidJSON: every informer event of every binary comes this way).
 absl::StatusOr<WatchEvent> ParseEvent(absl::string_view line) {
-  absl::StatusOr<Json> j = internal::ParseJson(line);
-  if (!j.ok() || !j->is_object()) return absl::DataLossError("watch event is not a JSON object");
-  std::string type = internal::GetString(*j, "type");
-  auto oit = j->find("object");
-  if (oit == j->end() || !oit->is_object()) return absl::DataLossError("watch event has no object");
-  std::string text = internal::Dump(*oit);
-  const Json& object_json = *oit;
+  rapidjson::Document doc;
+  if (!internal::ParseRapid(line, doc).ok() || !doc.IsObject()) {
+    return absl::DataLossError("watch event is not a JSON object");
+  }
+  auto tit = doc.FindMember("type");
+  const std::string type = tit != doc.MemberEnd() && tit->value.IsString()
+                               ? std::string(tit->value.GetString(), tit->value.GetStringLength())
+                               : std::string();
+  auto oit = doc.FindMember("object");
+  if (oit == doc.MemberEnd() || !oit->value.IsObject()) return absl::DataLossError("watch event has no object");
+  const rapidjson::Value& object_json = oit->value;
+  std::string text = internal::WriteValue(object_json);
   WatchEvent ev{WatchEventType::kError, Object{}, absl::OkStatus()};
   if (type == "ADDED") {
     ev.type = WatchEventType::kAdded;
@@ -80,12 +86,13 @@ absl::StatusOr<WatchEvent> ParseEvent(absl::string_view line) {
   } else if (type == "BOOKMARK") {
     ev.type = WatchEventType::kBookmark;
   } else if (type == "ERROR") {
-    int code = oit->contains("code") && (*oit)["code"].is_number_integer() ? (*oit)["code"].get<int>() : 500;
+    auto cit = object_json.FindMember("code");
+    const int code = cit != object_json.MemberEnd() && cit->value.IsInt() ? cit->value.GetInt() : 500;
     ev.error = StatusFromResponse(code, text);
   } else {
     return absl::DataLossError(absl::StrCat("unknown watch event type \"", type, "\""));
   }
-  absl::StatusOr<Object> obj = internal::ObjectFromJson(object_json, std::move(text));
+  absl::StatusOr<Object> obj = internal::ObjectFromValue(object_json, std::move(text));
   if (!obj.ok()) return obj.status();
   ev.object = *std::move(obj);
   return ev;
@@ -441,20 +448,28 @@ absl::StatusOr<ObjectList> HttpClient::List(const Resource& resource, absl::stri
   if (options.exact) AddParam(&query, "resourceVersionMatch", "Exact");
   absl::StatusOr<std::string> out = impl_->Do("GET", resource.Main().CollectionPath(ns) + query, "", "");
   if (!out.ok()) return out.status();
-  absl::StatusOr<Json> j = internal::ParseJson(*out);
-  if (!j.ok() || !j->is_object()) return absl::DataLossError("list answer is not a JSON object");
+  rapidjson::Document doc;
+  if (!internal::ParseRapid(*out, doc).ok() || !doc.IsObject()) {
+    return absl::DataLossError("list answer is not a JSON object");
+  }
+  auto str = [](const rapidjson::Value& obj, const char* key) {
+    auto it = obj.FindMember(key);
+    return it != obj.MemberEnd() && it->value.IsString()
+               ? std::string(it->value.GetString(), it->value.GetStringLength())
+               : std::string();
+  };
   ObjectList list;
-  if (auto m = j->find("metadata"); m != j->end() && m->is_object()) {
-    list.resource_version = internal::GetString(*m, "resourceVersion");
-    list.continue_token = internal::GetString(*m, "continue");
-    if (auto r = m->find("remainingItemCount"); r != m->end() && r->is_number_integer()) {
-      list.remaining_item_count = r->get<int64_t>();
+  if (auto m = doc.FindMember("metadata"); m != doc.MemberEnd() && m->value.IsObject()) {
+    list.resource_version = str(m->value, "resourceVersion");
+    list.continue_token = str(m->value, "continue");
+    if (auto r = m->value.FindMember("remainingItemCount"); r != m->value.MemberEnd() && r->value.IsInt64()) {
+      list.remaining_item_count = r->value.GetInt64();
     }
   }
-  if (auto items = j->find("items"); items != j->end() && items->is_array()) {
-    list.items.reserve(items->size());
-    for (const Json& item : *items) {
-      absl::StatusOr<Object> o = internal::ObjectFromJson(item, internal::Dump(item));
+  if (auto items = doc.FindMember("items"); items != doc.MemberEnd() && items->value.IsArray()) {
+    list.items.reserve(items->value.Size());
+    for (const rapidjson::Value& item : items->value.GetArray()) {
+      absl::StatusOr<Object> o = internal::ObjectFromValue(item, internal::WriteValue(item));
       if (!o.ok()) return o.status();
       list.items.push_back(*std::move(o));
     }

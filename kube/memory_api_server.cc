@@ -313,6 +313,9 @@ MemoryApiServer::MemoryApiServer(MemoryCluster& cluster) : impl_(std::make_uniqu
   impl_->server.new_task_queue = [] { return new httplib::ThreadPool(64); };
   impl_->server.set_tcp_nodelay(true);
   impl_->server.set_keep_alive_timeout(1);  // Stop() waits at most this long for idle clients
+  // A real API server serves any number of requests on one connection (httplib closes after 5 by default,
+  // which would make every client reconnect all the time).
+  impl_->server.set_keep_alive_max_count(1000000);
   auto handler = [this](const httplib::Request& req, httplib::Response& res) { impl_->Handle(req, res); };
   const char* all = R"(/.*)";
   impl_->server.Get(all, handler);

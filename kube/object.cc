@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "kube/internal/json.h"
 #include "kube/internal/object_json.h"
+#include "kube/internal/object_rapidjson.h"
 
 namespace phalanx::kube {
 namespace {
@@ -32,9 +33,9 @@ const OwnerReference* ObjectMeta::ControllerRef() const {
 }
 
 absl::StatusOr<Object> ParseObject(absl::string_view json) {
-  absl::StatusOr<Json> parsed = internal::ParseJson(json);
-  if (!parsed.ok()) return parsed.status();
-  return internal::ObjectFromJson(*parsed, std::string(json));
+  rapidjson::Document doc;
+  if (absl::Status s = internal::ParseRapid(json, doc); !s.ok()) return s;
+  return internal::ObjectFromValue(doc, std::string(json));
 }
 
 absl::StatusOr<Object> internal::ObjectFromJson(const Json& j, std::string text) {
