@@ -384,6 +384,27 @@ TEST(Manifests, CertificatePathsFillTheCaBundle) {
     ++annotated;
   }
   EXPECT_EQ(annotated, 2);
+  // ... and the base's placeholder caBundle is removed from every webhook, leaving the field to the injector.
+  Json cm = LoadDocs(Src("manifests/overlays/cert-manager/kustomization.yaml"))[0];
+  std::map<std::string, std::set<std::string>> removed;
+  for (const Json& p : cm["patches"]) {
+    if (!p.contains("patch")) continue;
+    Json ops = Json::parse(*api::ParseSingleDocument(p["patch"].get<std::string>()));
+    for (const Json& op : ops) {
+      EXPECT_EQ(op["op"], "remove");
+      removed[p["target"]["kind"]].insert(op["path"]);
+    }
+  }
+  for (const char* kind : {"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"}) {
+    std::set<std::string> expected;
+    for (const Json* c : OfKind(objs, kind)) {
+      for (size_t i = 0; i < (*c)["webhooks"].size(); ++i) {
+        ASSERT_TRUE((*c)["webhooks"][i]["clientConfig"].contains("caBundle"));  // a JSON Patch remove needs it
+        expected.insert("/webhooks/" + std::to_string(i) + "/clientConfig/caBundle");
+      }
+    }
+    EXPECT_EQ(removed[kind], expected) << kind;
+  }
 }
 
 TEST(Manifests, SchedulerAndExtenderAgree) {
