@@ -105,20 +105,34 @@ void Planner::RunOnce() {
   Execute(std::move(actions));
 }
 
+void Planner::ForEach(size_t n, const std::function<void(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < n; i = next++) fn(i);
+  };
+  const int workers = static_cast<int>(std::min<size_t>(n, std::max(1, options_.pin_workers)));
+  std::vector<std::thread> threads;
+  for (int i = 1; i < workers; ++i) threads.emplace_back(worker);
+  if (n > 0) worker();
+  for (std::thread& t : threads) t.join();
+}
+
 void Planner::Execute(PlanActions actions) {
-  for (const RecordAction& r : actions.records) {
+  // Each write is one request; the API server is the limit, not this loop, so they go in parallel.
+  ForEach(actions.records.size(), [&](size_t i) {
+    const RecordAction& r = actions.records[i];
     absl::StatusOr<kube::Object> done =
         client_.Patch(kube::kJobSets, r.jobset.ns, r.jobset.name, kube::PatchType::kMerge, RecordPatch(r.value));
     if (!done.ok()) {
       metrics_.CountApiError("record");
       PHALANX_LOG(kWarning, "reservation not recorded",
                   {{"jobset", absl::StrCat(r.jobset.ns, "/", r.jobset.name)}, {"error", done.status().ToString()}});
-      continue;
+      return;
     }
     state_.Recorded(r.jobset.uid, r.value);
     PHALANX_LOG(kInfo, "reservation recorded",
                 {{"jobset", absl::StrCat(r.jobset.ns, "/", r.jobset.name)}, {"reservation", r.value}});
-  }
+  });
   if (!actions.records.empty()) {
     // Pins of gangs just recorded are handed out by the next Plan; run it now rather than a tick later.
     PlanActions more = state_.Plan(clock_.Now());
@@ -127,45 +141,35 @@ void Planner::Execute(PlanActions actions) {
     if (!more.records.empty()) Wake();  // written next round
   }
 
-  // Pins in parallel: each is one PATCH; the API server is the limit, not this loop.
-  std::atomic<size_t> next{0};
-  const size_t n = actions.pins.size();
-  auto worker = [&] {
-    for (size_t i = next++; i < n; i = next++) {
-      const PinAction& p = actions.pins[i];
-      absl::StatusOr<kube::Object> done =
-          client_.Patch(kube::kPods, p.ns, p.name, kube::PatchType::kJson, p.patch.ToJson());
-      if (done.ok()) {
-        state_.Pinned(p.uid);
-        metrics_.CountPinned();
-      } else {
-        state_.PinFailed(p.uid, done.status().ToString());
-        metrics_.CountApiError("pin");
-        if (!absl::IsNotFound(done.status()) && !absl::IsAborted(done.status())) {
-          PHALANX_LOG(kWarning, "pin refused",
-                      {{"pod", absl::StrCat(p.ns, "/", p.name)}, {"error", done.status().ToString()}});
-          absl::Status s = events_.Record(JobSetReference(p.jobset), "Warning", "PinFailed", "Pin",
-                                          absl::StrCat("pod ", p.name, " could not be ungated and pinned to ",
-                                                       p.domain.empty() ? std::string("its gang") : p.domain, ": ",
-                                                       done.status().message()));
-          (void)s;
-        }
-      }
+  ForEach(actions.pins.size(), [&](size_t i) {
+    const PinAction& p = actions.pins[i];
+    absl::StatusOr<kube::Object> done =
+        client_.Patch(kube::kPods, p.ns, p.name, kube::PatchType::kJson, p.patch.ToJson());
+    if (done.ok()) {
+      state_.Pinned(p.uid);
+      metrics_.CountPinned();
+      return;
     }
-  };
-  const int workers = static_cast<int>(std::min<size_t>(n, std::max(1, options_.pin_workers)));
-  std::vector<std::thread> threads;
-  for (int i = 1; i < workers; ++i) threads.emplace_back(worker);
-  if (n > 0) worker();
-  for (std::thread& t : threads) t.join();
+    state_.PinFailed(p.uid, done.status().ToString());
+    metrics_.CountApiError("pin");
+    // NotFound (the pod went) and Conflict (a stale gate index: the pod changed) retry on the next event.
+    if (absl::IsNotFound(done.status()) || absl::IsAborted(done.status())) return;
+    PHALANX_LOG(kWarning, "pin refused", {{"pod", absl::StrCat(p.ns, "/", p.name)}, {"error", done.status().ToString()}});
+    absl::Status s = events_.Record(JobSetReference(p.jobset), "Warning", "PinFailed", "Pin",
+                                    absl::StrCat("pod ", p.name, " could not be ungated and pinned to ",
+                                                 p.domain.empty() ? std::string("its gang") : p.domain, ": ",
+                                                 done.status().message()));
+    if (!s.ok()) metrics_.CountApiError("event");
+  });
 
-  for (const EventAction& e : actions.events) {
+  ForEach(actions.events.size(), [&](size_t i) {
+    const EventAction& e = actions.events[i];
     absl::Status s = events_.Record(JobSetReference(e.jobset), e.type, e.reason, "Place", e.note);
     if (!s.ok()) {
       metrics_.CountApiError("event");
       PHALANX_LOG(kDebug, "event not recorded", {{"error", s.ToString()}});
     }
-  }
+  });
 }
 
 }  // namespace phalanx::extender

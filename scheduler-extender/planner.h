@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -55,6 +56,8 @@ class Planner {
  private:
   void Loop();
   void Execute(PlanActions actions);
+  // fn(0..n-1) on up to `pin_workers` threads.
+  void ForEach(size_t n, const std::function<void(size_t)>& fn);
 
   kube::Client& client_;
   ExtenderState& state_;
