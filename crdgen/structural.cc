@@ -125,6 +125,11 @@ class Converter {
     if (out.contains("properties") && out.contains("additionalProperties")) {
       return absl::InvalidArgumentError(absl::StrCat(path, ": both properties and additionalProperties"));
     }
+    if (out.contains("default") && out.contains("enum")) {
+      bool listed = false;
+      for (const Json& e : out["enum"]) listed = listed || e == out["default"];
+      if (!listed) return absl::InvalidArgumentError(absl::StrCat(path, ": default ", out["default"].dump(), " is not in enum"));
+    }
     PHALANX_RETURN_IF_ERROR(CheckListMapKeys(out, path));
     return out;
   }

@@ -15,7 +15,7 @@
 //     defaults ("TCP", "ext4", ...) stay, and so does the zero default of a list-map key that is not
 //     required (the apiserver demands a key be required or defaulted);
 //   - every other keyword is one the CRD schema accepts; an unknown keyword, an unresolvable or
-//     cyclic ref, or a node without a type is an error naming the schema path.
+//     cyclic ref, a node without a type, or a default outside its enum is an error naming the schema path.
 // Pure functions; thread-safe.
 #pragma once
 

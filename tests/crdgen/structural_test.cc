@@ -125,6 +125,7 @@ TEST(ToStructural, Errors) {
                                   "properties": {"k": {"type": "object", "properties": {}}}}})")),
               HasSubstr("neither required nor defaultable"));
   EXPECT_THAT(err(Json::parse(R"({"allOf": [{"type": "string"}, {"type": "string"}]})")), HasSubstr("allOf"));
+  EXPECT_THAT(err(Json::parse(R"({"type": "string", "enum": ["A", "B"], "default": "C"})")), HasSubstr("not in enum"));
 }
 
 TEST(GenerateCrd, RejectsWhatIsNotACrd) {
