@@ -86,7 +86,7 @@ constexpr char kPlanUsage[] =
     "  -o, --output FORMAT       text (the default) or json\n"
     "      --topology KEYS       one chain of node label keys, coarse to fine, comma-separated;\n"
     "                            repeat for several\n"
-    "      --topology-file FILE  chains, YAML or JSON: [[KEY1, KEY2], ...]\n"
+    "      --topology-file FILE  YAML or JSON: {chains: [[KEY1, KEY2], ...]}\n"
     "  -h, --help                this help\n";
 
 constexpr char kVersionUsage[] =
