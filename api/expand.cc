@@ -124,6 +124,15 @@ std::optional<std::string> ExclusiveTopology(const JobSet& js, const ReplicatedJ
   return LayeredAnnotation(js, rj, kExclusiveKey);
 }
 
+// The node-selector strategy flag counts only together with exclusive-topology at the same level
+// (reference §2.2): from the ReplicatedJob template when the exclusive topology comes from there, else
+// from the JobSet when it carries the exclusive topology; never on its own.
+std::optional<std::string> NodeSelectorStrategy(const JobSet& js, const ReplicatedJob& rj) {
+  if (rj.template_.metadata.Annotation(kExclusiveKey)) return rj.template_.metadata.Annotation(kNodeSelectorStrategyKey);
+  if (js.metadata.Annotation(kExclusiveKey)) return js.metadata.Annotation(kNodeSelectorStrategyKey);
+  return std::nullopt;
+}
+
 std::string GangPolicy(const JobSet& js, const ReplicatedJob& rj) {
   if (auto p = LayeredAnnotation(js, rj, kGangPolicyKey)) return *p;
   if (ExclusiveTopology(js, rj)) return "Job";
@@ -177,7 +186,7 @@ Job ExpandJob(const JobSet& js, size_t rjob_index, int32_t job_index, int32_t re
   std::vector<std::pair<std::string_view, std::string>> notes;
   std::optional<std::string> exclusive = ExclusiveTopology(js, rj);
   if (exclusive) notes.emplace_back(kExclusiveKey, *exclusive);
-  std::optional<std::string> ns_strategy = LayeredAnnotation(js, rj, kNodeSelectorStrategyKey);
+  std::optional<std::string> ns_strategy = NodeSelectorStrategy(js, rj);
   if (ns_strategy) notes.emplace_back(kNodeSelectorStrategyKey, *ns_strategy);
   std::string gang_policy = GangPolicy(js, rj);
   if (!gang_policy.empty()) {

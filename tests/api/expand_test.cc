@@ -214,6 +214,32 @@ TEST(ExpandTest, NodeSelectorStrategy) {
             Json::parse(R"({"key":"alpha.jobset.sigs.k8s.io/no-schedule","operator":"Exists","effect":"NoSchedule"})"));
 }
 
+// Reference §2.2: the node-selector flag is honoured only with exclusive-topology at the same level.
+TEST(ExpandTest, NodeSelectorStrategyOnlyWithExclusiveTopologyAtTheSameLevel) {
+  JobSet alone = Stored(kTestJs);
+  alone.metadata.annotations = StringMap{{std::string(kNodeSelectorStrategyKey), "true"}};
+  ASSERT_OK_AND_ASSIGN(Expansion x, Expand(alone, 0));
+  for (const Job& job : x.jobs) {
+    EXPECT_FALSE(job.metadata.Annotation(kNodeSelectorStrategyKey).has_value());
+    EXPECT_FALSE(job.spec.template_.metadata.Annotation(kNodeSelectorStrategyKey).has_value());
+    EXPECT_FALSE(job.spec.template_.spec.node_selector.has_value() &&
+                 job.spec.template_.spec.node_selector->count(std::string(kNamespacedJobKey)));
+  }
+  // Flag on the JobSet, exclusive topology on one ReplicatedJob only: different levels, not honoured.
+  JobSet split = Stored(kTestJs);
+  split.metadata.annotations = StringMap{{std::string(kNodeSelectorStrategyKey), "true"}};
+  (*split.spec.replicated_jobs)[0].template_.metadata.annotations =
+      StringMap{{std::string(kExclusiveKey), "cloud.google.com/gke-nodepool"}};
+  ASSERT_OK_AND_ASSIGN(Expansion y, Expand(split, 0));
+  EXPECT_TRUE(y.jobs[0].metadata.Annotation(kExclusiveKey).has_value());
+  EXPECT_FALSE(y.jobs[0].metadata.Annotation(kNodeSelectorStrategyKey).has_value());
+  // Both on the ReplicatedJob template: honoured for that ReplicatedJob.
+  (*split.spec.replicated_jobs)[0].template_.metadata.annotations->emplace(std::string(kNodeSelectorStrategyKey), "true");
+  ASSERT_OK_AND_ASSIGN(Expansion z, Expand(split, 0));
+  EXPECT_EQ(z.jobs[0].metadata.Annotation(kNodeSelectorStrategyKey), "true");
+  EXPECT_TRUE(z.jobs[0].spec.template_.spec.node_selector->count(std::string(kNamespacedJobKey)));
+}
+
 TEST(ExpandTest, VolumeClaimPoliciesMountClaims) {
   JobSet js = testing::Stored(R"(
 apiVersion: jobset.x-k8s.io/v1alpha2
