@@ -575,4 +575,69 @@ std::vector<FieldError> ValidateUpdate(const JobSet& old_js, const JobSet& new_j
   return errs;
 }
 
+namespace {
+
+// Unknown members of `extra`: a declared field can sit there only as null or {} (kept for round trips).
+void Unknown(const RawJson& extra, std::string_view path, std::initializer_list<std::string_view> declared,
+             std::vector<std::string>& out) {
+  const internal::Json& j = internal::AsJson(extra);
+  if (!j.is_object()) return;
+  for (const auto& [key, value] : j.items()) {
+    const bool known = std::find(declared.begin(), declared.end(), key) != declared.end();
+    if (!known) out.push_back(internal::Child(path, key));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> UnknownFields(const JobSet& js) {
+  std::vector<std::string> out;
+  Unknown(js.extra, "", {"apiVersion", "kind", "metadata", "spec", "status"}, out);
+  const JobSetSpec& spec = js.spec;
+  Unknown(spec.extra, "spec",
+          {"replicatedJobs", "network", "successPolicy", "failurePolicy", "startupPolicy", "suspend", "coordinator",
+           "managedBy", "ttlSecondsAfterFinished", "volumeClaimPolicies"},
+          out);
+  for (size_t i = 0; i < spec.rjobs().size(); ++i) {
+    const ReplicatedJob& rj = spec.rjobs()[i];
+    const std::string path = internal::Index("spec.replicatedJobs", i);
+    Unknown(rj.extra, path, {"name", "groupName", "template", "replicas", "dependsOn"}, out);
+    if (rj.depends_on) {
+      for (size_t d = 0; d < rj.depends_on->size(); ++d) {
+        Unknown((*rj.depends_on)[d].extra, internal::Index(internal::Child(path, "dependsOn"), d), {"name", "status"},
+                out);
+      }
+    }
+  }
+  if (spec.network) {
+    Unknown(spec.network->extra, "spec.network", {"enableDNSHostnames", "subdomain", "publishNotReadyAddresses"},
+            out);
+  }
+  if (spec.success_policy) {
+    Unknown(spec.success_policy->extra, "spec.successPolicy", {"operator", "targetReplicatedJobs"}, out);
+  }
+  if (spec.failure_policy) {
+    Unknown(spec.failure_policy->extra, "spec.failurePolicy", {"maxRestarts", "restartStrategy", "rules"}, out);
+    if (spec.failure_policy->rules) {
+      for (size_t r = 0; r < spec.failure_policy->rules->size(); ++r) {
+        Unknown((*spec.failure_policy->rules)[r].extra, internal::Index("spec.failurePolicy.rules", r),
+                {"name", "action", "onJobFailureReasons", "onJobFailureMessagePatterns", "targetReplicatedJobs"}, out);
+      }
+    }
+  }
+  if (spec.startup_policy) Unknown(spec.startup_policy->extra, "spec.startupPolicy", {"startupPolicyOrder"}, out);
+  if (spec.coordinator) {
+    Unknown(spec.coordinator->extra, "spec.coordinator", {"replicatedJob", "jobIndex", "podIndex"}, out);
+  }
+  if (spec.volume_claim_policies) {
+    for (size_t v = 0; v < spec.volume_claim_policies->size(); ++v) {
+      const VolumeClaimPolicy& p = (*spec.volume_claim_policies)[v];
+      const std::string path = internal::Index("spec.volumeClaimPolicies", v);
+      Unknown(p.extra, path, {"templates", "retentionPolicy"}, out);
+      Unknown(p.retention_extra, internal::Child(path, "retentionPolicy"), {"whenDeleted"}, out);
+    }
+  }
+  return out;
+}
+
 }  // namespace phalanx::api

@@ -26,6 +26,12 @@ struct FieldError {
   std::string CauseReason() const;
 };
 
+// Fields of the JobSet's own types that the API does not declare, as "spec.foo" or
+// "spec.replicatedJobs[0].bar" paths, in document order. A cluster's strict field validation (kubectl's
+// default) refuses them ("strict decoding error: unknown field \"spec.foo\""); without it the API
+// server drops them silently. The embedded Job template is not walked (its fields are batch/v1's).
+std::vector<std::string> UnknownFields(const JobSet& jobset);
+
 // ValidateCreate. `jobset` is the object as the API server stores it (after defaulting).
 std::vector<FieldError> ValidateCreate(const JobSet& jobset);
 

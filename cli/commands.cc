@@ -60,8 +60,11 @@ int RunValidate(const ParsedFlags& flags, std::istream& in, std::ostream& out, s
     api::DefaultJobSet(*js);
     errors = api::ValidateCreate(*js);
   }
+  // What a cluster's strict field validation (kubectl's default) refuses before anything else runs.
+  std::vector<std::string> unknown = api::UnknownFields(*js);
+  for (const std::string& f : unknown) err << "strict decoding error: unknown field \"" << f << "\"\n";
   for (const auto& e : errors) err << e.ToString() << "\n";
-  if (!errors.empty()) return kExitInvalid;
+  if (!errors.empty() || !unknown.empty()) return kExitInvalid;
   std::string name = js->metadata.name.value_or(js->metadata.generate_name.value_or(""));
   out << "jobset " << name << " is valid\n";
   return kExitOk;

@@ -344,5 +344,20 @@ TEST(FieldErrorTest, CauseReasons) {
             "FieldValueNotSupported");
 }
 
+TEST(UnknownFieldsTest, NamesFieldsTheApiDoesNotDeclare) {
+  EXPECT_THAT(UnknownFields(Stored(MinimalYaml())), ::testing::IsEmpty());
+  std::string yaml = MinimalYaml();
+  yaml.replace(yaml.find("spec:\n"), 6, "spec:\n  sucessPolicy: {operator: All}\n  network: {enableDNSHostname: true}\n");
+  yaml.replace(yaml.find("    replicas:"), 4, "    parallelism: 2\n    ");
+  yaml += "bogus: 1\n";
+  EXPECT_THAT(UnknownFields(Stored(yaml)),
+              ::testing::UnorderedElementsAre("bogus", "spec.sucessPolicy", "spec.network.enableDNSHostname",
+                                              "spec.replicatedJobs[0].parallelism"));
+  // Declared fields that are null or empty are not unknown.
+  std::string nulls = MinimalYaml();
+  nulls.replace(nulls.find("spec:\n"), 6, "spec:\n  suspend: null\n  network: {}\n");
+  EXPECT_THAT(UnknownFields(Stored(nulls)), ::testing::IsEmpty());
+}
+
 }  // namespace
 }  // namespace phalanx::api

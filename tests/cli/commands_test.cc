@@ -74,6 +74,15 @@ TEST(CliTest, ValidatePrintsOneUpstreamErrorPerLine) {
   EXPECT_THAT(lines[3], HasSubstr("spec.replicatedJobs[0].name: Invalid value: \"Bad-w-0\""));
 }
 
+TEST(CliTest, ValidateRefusesUnknownFieldsAsStrictFieldValidationDoes) {
+  std::string js = phalanx::testing::ReadFileOrDie(Example());
+  js.replace(js.find("\nspec:\n"), 7, "\nspec:\n  replicaJobs: []\n");
+  Result r = RunCli({"validate", "-f", "-"}, js);
+  EXPECT_EQ(r.code, kExitInvalid);
+  EXPECT_THAT(r.err, HasSubstr("strict decoding error: unknown field \"spec.replicaJobs\""));
+  EXPECT_THAT(r.out, IsEmpty());
+}
+
 TEST(CliTest, ValidateUpdateWithOld) {
   std::string dir = ::testing::TempDir();
   std::string old_path = dir + "/old.yaml", new_path = dir + "/new.yaml";
