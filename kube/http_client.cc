@@ -1,5 +1,6 @@
 #include "kube/http_client.h"
 
+#include <poll.h>
 #include <sys/stat.h>
 
 #include <deque>
@@ -195,14 +196,23 @@ struct HttpClient::Impl {
     return c;
   }
 
+  // A pooled connection, unless the server has closed it while it sat idle (readable = EOF or a close
+  // notice pending): sending on such a connection fails with a read error that a non-idempotent request
+  // (POST, PATCH) cannot safely retry, so it is dropped here instead.
   absl::StatusOr<std::unique_ptr<httplib::ClientImpl>> Take() {
-    {
-      absl::MutexLock lock(&pool_mu);
-      if (!pool.empty()) {
-        std::unique_ptr<httplib::ClientImpl> c = std::move(pool.back());
+    while (true) {
+      std::unique_ptr<httplib::ClientImpl> c;
+      {
+        absl::MutexLock lock(&pool_mu);
+        if (pool.empty()) break;
+        c = std::move(pool.back());
         pool.pop_back();
-        return c;
       }
+      const socket_t fd = c->socket();
+      if (fd == INVALID_SOCKET) return c;
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 0) == 0) return c;
+      c->stop();  // closed by the server (or unusable): open a fresh one
     }
     return NewConn(cfg.request_timeout);
   }

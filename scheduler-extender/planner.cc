@@ -150,8 +150,13 @@ void Planner::Execute(PlanActions actions) {
       metrics_.CountPinned();
       return;
     }
-    state_.PinFailed(p.uid, done.status().ToString());
+    state_.PinFailed(p.uid, done.status());
     metrics_.CountApiError("pin");
+    if (IsTransient(done.status())) {
+      PHALANX_LOG(kDebug, "pin failed, retried", {{"pod", absl::StrCat(p.ns, "/", p.name)}, {"error", done.status().ToString()}});
+      Wake();
+      return;
+    }
     // NotFound (the pod went) and Conflict (a stale gate index: the pod changed) retry on the next event.
     if (absl::IsNotFound(done.status()) || absl::IsAborted(done.status())) return;
     PHALANX_LOG(kWarning, "pin refused", {{"pod", absl::StrCat(p.ns, "/", p.name)}, {"error", done.status().ToString()}});

@@ -495,14 +495,21 @@ void ExtenderState::Pinned(const std::string& pod_uid) {
   if (it != gated_.end()) it->second.only_our_gate = false;
 }
 
-void ExtenderState::PinFailed(const std::string& pod_uid, const std::string& error) {
-  (void)error;
+bool IsTransient(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsResourceExhausted(status) || absl::IsDeadlineExceeded(status) ||
+         absl::IsInternal(status) || absl::IsUnknown(status) || absl::IsCancelled(status);
+}
+
+void ExtenderState::PinFailed(const std::string& pod_uid, const absl::Status& error) {
   absl::MutexLock lock(&mu_);
   auto it = gated_.find(pod_uid);
   if (it == gated_.end()) return;
   it->second.in_flight = false;
-  it->second.failed = true;
-  it->second.failed_version = it->second.resource_version;
+  if (!IsTransient(error)) {
+    // Refused as it stands (e.g. the pod changed under a stale gate index): retried once the pod changes.
+    it->second.failed = true;
+    it->second.failed_version = it->second.resource_version;
+  }
   dirty_ = true;
 }
 

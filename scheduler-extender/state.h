@@ -52,6 +52,9 @@ struct StateOptions {
   placement::FilterOptions filter;
 };
 
+// Errors worth retrying as they are: unavailable, throttled, timed out, internal.
+bool IsTransient(const absl::Status& status);
+
 // The JobSet an action is about.
 struct JobSetRef {
   std::string ns;
@@ -120,10 +123,11 @@ class ExtenderState {
   PlanActions Plan(absl::Time now);
 
   // The planner's reports. Recorded: the annotation now holds `value` on the API. Pinned: the pod's
-  // patch was accepted. PinFailed: it was refused (the pod is retried once it changes).
+  // patch was accepted. PinFailed: it failed — a transient error (IsTransient) is retried next round, a
+  // refusal once the pod changes.
   void Recorded(const std::string& jobset_uid, const std::string& value);
   void Pinned(const std::string& pod_uid);
-  void PinFailed(const std::string& pod_uid, const std::string& error);
+  void PinFailed(const std::string& pod_uid, const absl::Status& error);
 
   // Leadership. Only the leader reserves (Plan, and Filter on first sight); a replica that stops leading
   // drops reservations that never reached the API, so its /filter answers from recorded ones alone.

@@ -332,6 +332,29 @@ TEST_F(StateTest, AJobSetThatCannotBeReadAsADemandSaysSoOnce) {
   EXPECT_TRUE(s.Plan(kNow).events.empty());
 }
 
+TEST_F(StateTest, ATransientPinFailureIsRetriedNextRoundARefusalOnlyOnceThePodChanges) {
+  ExtenderState s;
+  AddPools(s, 1, 4);
+  s.OnJobSet(JobSet("train", {{"workers", 1, 2}}, "u1").dump());
+  nlohmann::json a = Pod("train", "u1", "workers", 0, 0);
+  nlohmann::json b = Pod("train", "u1", "workers", 0, 1);
+  s.OnPod(a.dump());
+  s.OnPod(b.dump());
+  PlanAndRecord(s);
+  PlanActions first = s.Plan(kNow);
+  ASSERT_EQ(first.pins.size(), 2u);
+  s.PinFailed(a["metadata"]["uid"].get<std::string>(), absl::UnavailableError("PATCH: Read"));
+  s.PinFailed(b["metadata"]["uid"].get<std::string>(), absl::InvalidArgumentError("test failed"));
+  PlanActions second = s.Plan(kNow);
+  ASSERT_EQ(second.pins.size(), 1u);
+  EXPECT_EQ(second.pins[0].name, a["metadata"]["name"]);
+  b["metadata"]["resourceVersion"] = "2";
+  s.OnPod(b.dump());
+  PlanActions third = s.Plan(kNow);
+  ASSERT_EQ(third.pins.size(), 1u);
+  EXPECT_EQ(third.pins[0].name, b["metadata"]["name"]);
+}
+
 TEST_F(StateTest, PodsWithAnotherGateWaitForIt) {
   ExtenderState s;
   AddPools(s, 1, 4);
