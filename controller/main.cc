@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/clock.h"
+#include "common/command_line.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/version.h"
@@ -50,18 +51,6 @@ int Usage(const std::string& error) {
   return 2;
 }
 
-bool ParseBool(const std::string& v, bool* out) {
-  if (v == "true" || v == "1") {
-    *out = true;
-    return true;
-  }
-  if (v == "false" || v == "0") {
-    *out = false;
-    return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -74,42 +63,25 @@ int main(int argc, char** argv) {
   int64_t workers = 4;
   std::string health_address = ":8081";
   std::string metrics_address = ":8080";
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (arg == "--version") {
-      std::printf("%s\n", phalanx::VersionLine("phalanx-controller").c_str());
-      return 0;
-    }
-    if (arg == "-v" || arg.rfind("-v=", 0) == 0 || arg.rfind("--v=", 0) == 0) {
-      phalanx::log::SetMinLevel(phalanx::log::Level::kDebug);
-      continue;
-    }
-    if (arg.rfind("--", 0) != 0) return Usage(absl::StrCat("unexpected argument ", arg));
-    std::string name = arg.substr(2);
-    std::string value;
-    bool has_value = false;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      has_value = true;
-    }
+  absl::StatusOr<phalanx::CommandLine> command_line = phalanx::ParseCommandLine(
+      argc, argv,
+      {"kubeconfig", "leader-election-namespace", "namespace", "kube-api-qps", "kube-api-burst", "workers",
+       "health-probe-bind-address", "metrics-bind-address"},
+      {"leader-elect"});
+  if (!command_line.ok()) return Usage(std::string(command_line.status().message()));
+  if (command_line->help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (command_line->version) {
+    std::printf("%s\n", phalanx::VersionLine("phalanx-controller").c_str());
+    return 0;
+  }
+  if (command_line->verbose) phalanx::log::SetMinLevel(phalanx::log::Level::kDebug);
+  for (const auto& [name, value] : command_line->flags) {
     if (name == "leader-elect") {
-      if (!has_value) {
-        leader_elect = true;
-      } else if (!ParseBool(value, &leader_elect)) {
-        return Usage("bad --leader-elect");
-      }
-      continue;
-    }
-    if (!has_value) {
-      if (i + 1 >= argc) return Usage(absl::StrCat("flag --", name, " needs a value"));
-      value = argv[++i];
-    }
-    if (name == "kubeconfig") {
+      leader_elect = value == "true";
+    } else if (name == "kubeconfig") {
       kubeconfig = value;
     } else if (name == "leader-election-namespace") {
       election_ns = value;
@@ -125,8 +97,6 @@ int main(int argc, char** argv) {
       health_address = value;
     } else if (name == "metrics-bind-address") {
       metrics_address = value;
-    } else {
-      return Usage(absl::StrCat("unknown flag --", name));
     }
   }
 

@@ -16,9 +16,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
-#include <iterator>
 #include <cstdio>
 #include <memory>
 #include <random>
@@ -31,6 +29,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/command_line.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/version.h"
@@ -66,12 +65,6 @@ int Usage(const std::string& error) {
   return 2;
 }
 
-bool ParseBool(const std::string& v, bool* out) {
-  if (v == "true" || v == "1") return (*out = true), true;
-  if (v == "false" || v == "0") return (*out = false), true;
-  return false;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,50 +80,28 @@ int main(int argc, char** argv) {
   std::string topology_file;
   absl::Duration starvation = absl::Minutes(10);
   ext::ServerOptions server_options;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (arg == "--version") {
-      std::printf("%s\n", phalanx::VersionLine("phalanx-extender").c_str());
-      return 0;
-    }
-    if (arg == "-v" || arg.rfind("-v=", 0) == 0 || arg.rfind("--v=", 0) == 0) {
-      phalanx::log::SetMinLevel(phalanx::log::Level::kDebug);
-      continue;
-    }
-    if (arg.rfind("--", 0) != 0) return Usage(absl::StrCat("unexpected argument ", arg));
-    std::string name = arg.substr(2);
-    std::string value;
-    bool has_value = false;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      has_value = true;
-    }
-    if (name == "leader-elect" || name == "allow-non-jobset-pods-in-reserved-domains") {
-      bool* target = name == "leader-elect" ? &leader_elect : &allow_non_jobset;
-      if (!has_value) {
-        *target = true;
-      } else if (!ParseBool(value, target)) {
-        return Usage(absl::StrCat("bad --", name));
-      }
-      continue;
-    }
-    static const char* const kValueFlags[] = {
-        "kubeconfig", "port", "bind-address", "url-prefix", "tls-cert-file", "tls-private-key-file",
-        "client-ca-file", "health-probe-bind-address", "leader-election-namespace", "kube-api-qps",
-        "kube-api-burst", "pin-workers", "topology", "topology-file", "starvation-bound"};
-    if (std::find(std::begin(kValueFlags), std::end(kValueFlags), name) == std::end(kValueFlags)) {
-      return Usage(absl::StrCat("unknown flag --", name));
-    }
-    if (!has_value) {
-      if (i + 1 >= argc) return Usage(absl::StrCat("flag --", name, " needs a value"));
-      value = argv[++i];
-    }
-    if (name == "kubeconfig") {
+  absl::StatusOr<phalanx::CommandLine> command_line = phalanx::ParseCommandLine(
+      argc, argv,
+      {"kubeconfig", "port", "bind-address", "url-prefix", "tls-cert-file", "tls-private-key-file", "client-ca-file",
+       "health-probe-bind-address", "leader-election-namespace", "kube-api-qps", "kube-api-burst", "pin-workers",
+       "topology", "topology-file", "starvation-bound"},
+      {"leader-elect", "allow-non-jobset-pods-in-reserved-domains"});
+  if (!command_line.ok()) return Usage(std::string(command_line.status().message()));
+  if (command_line->help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (command_line->version) {
+    std::printf("%s\n", phalanx::VersionLine("phalanx-extender").c_str());
+    return 0;
+  }
+  if (command_line->verbose) phalanx::log::SetMinLevel(phalanx::log::Level::kDebug);
+  for (const auto& [name, value] : command_line->flags) {
+    if (name == "leader-elect") {
+      leader_elect = value == "true";
+    } else if (name == "allow-non-jobset-pods-in-reserved-domains") {
+      allow_non_jobset = value == "true";
+    } else if (name == "kubeconfig") {
       kubeconfig = value;
     } else if (name == "port") {
       if (!absl::SimpleAtoi(value, &server_options.port) || server_options.port < 0 || server_options.port > 65535) {
@@ -164,8 +135,6 @@ int main(int argc, char** argv) {
       if (!absl::ParseDuration(value, &starvation) || starvation < absl::ZeroDuration()) {
         return Usage("bad --starvation-bound (e.g. 10m, 90s)");
       }
-    } else {
-      return Usage(absl::StrCat("unknown flag --", name));
     }
   }
 

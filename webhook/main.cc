@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/command_line.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/version.h"
@@ -48,31 +49,21 @@ int main(int argc, char** argv) {
   ServerOptions options;
   std::string cert_dir;
   int64_t grace_seconds = 10;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (arg == "--version") {
-      std::printf("%s\n", phalanx::VersionLine("phalanx-webhook").c_str());
-      return 0;
-    }
-    if (arg == "-v") {
-      phalanx::log::SetMinLevel(phalanx::log::Level::kDebug);
-      continue;
-    }
-    if (arg.rfind("--", 0) != 0) return Usage(absl::StrCat("unexpected argument ", arg));
-    std::string name = arg.substr(2);
-    std::string value;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return Usage(absl::StrCat("flag --", name, " needs a value"));
-    }
+  absl::StatusOr<phalanx::CommandLine> command_line = phalanx::ParseCommandLine(
+      argc, argv,
+      {"port", "bind-address", "tls-cert-file", "tls-private-key-file", "cert-dir", "health-probe-bind-address",
+       "max-request-bytes", "read-timeout", "write-timeout", "shutdown-grace-period"});
+  if (!command_line.ok()) return Usage(std::string(command_line.status().message()));
+  if (command_line->help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (command_line->version) {
+    std::printf("%s\n", phalanx::VersionLine("phalanx-webhook").c_str());
+    return 0;
+  }
+  if (command_line->verbose) phalanx::log::SetMinLevel(phalanx::log::Level::kDebug);
+  for (const auto& [name, value] : command_line->flags) {
     int64_t n = 0;
     if (name == "port") {
       if (!absl::SimpleAtoi(value, &n) || n < 0 || n > 65535) return Usage("bad --port");
@@ -100,8 +91,6 @@ int main(int argc, char** argv) {
       if (!absl::SimpleAtoi(value, &grace_seconds) || grace_seconds < 0) {
         return Usage("bad --shutdown-grace-period");
       }
-    } else {
-      return Usage(absl::StrCat("unknown flag --", name));
     }
   }
   if (!cert_dir.empty()) {
