@@ -168,7 +168,9 @@ class Latencies {
 
 // ---- the extender's path ------------------------------------------------------------------------
 
-void BM_FilterServer(benchmark::State& state) {
+// Each iteration: parse a fresh copy of the body, then `answer` (engine + encode) → the response text.
+template <typename Answer>
+void ServerPath(benchmark::State& state, Answer answer) {
   Case c = CaseFor(state);
   if (c.body.empty() || c.names.empty()) {
     state.SkipWithError("fixture not found or no names");
@@ -176,7 +178,6 @@ void BM_FilterServer(benchmark::State& state) {
   }
   Latencies lat;
   size_t response = 0;
-  size_t passed = 0;
   for (auto _ : state) {
     lat.Start();
     auto args = ParseExtenderArgs(std::string(c.body));
@@ -185,15 +186,22 @@ void BM_FilterServer(benchmark::State& state) {
       return;
     }
     const placement::PodDemand pod = ToPodDemand(args->pod());
-    const placement::FilterResult r =
-        placement::Filter(c.setup->cluster, c.setup->reservations, pod, args->node_names());
-    const std::string out = EncodeFilterResult(*args, r);
+    const std::string out = answer(c, *args, pod);
     lat.Stop();
     response = out.size();
-    passed = r.passed();
     benchmark::DoNotOptimize(out.data());
   }
   lat.Report(state, c, response);
+}
+
+void BM_FilterServer(benchmark::State& state) {
+  size_t passed = 0;
+  ServerPath(state, [&](const Case& c, const ExtenderArgs& args, const placement::PodDemand& pod) {
+    const placement::FilterResult r =
+        placement::Filter(c.setup->cluster, c.setup->reservations, pod, args.node_names());
+    passed = r.passed();
+    return EncodeFilterResult(args, r);
+  });
   state.counters["passed"] = static_cast<double>(passed);
 }
 BENCHMARK(BM_FilterServer)
@@ -204,29 +212,11 @@ BENCHMARK(BM_FilterServer)
     ->Unit(benchmark::kMicrosecond);
 
 void BM_PrioritizeServer(benchmark::State& state) {
-  Case c = CaseFor(state);
-  if (c.body.empty() || c.names.empty()) {
-    state.SkipWithError("fixture not found or no names");
-    return;
-  }
-  Latencies lat;
-  size_t response = 0;
-  for (auto _ : state) {
-    lat.Start();
-    auto args = ParseExtenderArgs(std::string(c.body));
-    if (!args.ok()) {
-      state.SkipWithError("parse failed");
-      return;
-    }
-    const placement::PodDemand pod = ToPodDemand(args->pod());
+  ServerPath(state, [](const Case& c, const ExtenderArgs& args, const placement::PodDemand& pod) {
     const std::vector<int64_t> scores =
-        placement::Prioritize(c.setup->cluster, c.setup->reservations, pod, args->node_names());
-    const std::string out = EncodePrioritizeResult(*args, scores);
-    lat.Stop();
-    response = out.size();
-    benchmark::DoNotOptimize(out.data());
-  }
-  lat.Report(state, c, response);
+        placement::Prioritize(c.setup->cluster, c.setup->reservations, pod, args.node_names());
+    return EncodePrioritizeResult(args, scores);
+  });
 }
 BENCHMARK(BM_PrioritizeServer)
     ->ArgName("names")
