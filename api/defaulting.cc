@@ -20,6 +20,15 @@ void ApplySchemaDefaults(JobSet& js) {
   if (js.spec.failure_policy && !js.spec.failure_policy->restart_strategy) {
     js.spec.failure_policy->restart_strategy = "Recreate";
   }
+  // retentionPolicy.whenDeleted defaults to Delete in the schema, wherever a retentionPolicy object is
+  // given (an empty one stays in `extra`, see the codec).
+  if (js.spec.volume_claim_policies) {
+    for (VolumeClaimPolicy& v : *js.spec.volume_claim_policies) {
+      const bool present = !v.retention_extra.IsEmptyObject() ||
+                           internal::AsJson(v.extra).contains("retentionPolicy");
+      if (present && !v.retention_when_deleted) v.retention_when_deleted = "Delete";
+    }
+  }
 }
 
 void DefaultJobSet(JobSet& js) {

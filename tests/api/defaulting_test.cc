@@ -112,6 +112,29 @@ spec:
   EXPECT_EQ(js.spec.failure_policy->restart_strategy, "Recreate");
 }
 
+TEST(DefaultingTest, SchemaDefaultsRetentionOnlyWhereARetentionPolicyIsGiven) {
+  JobSet js = FromYaml(R"(
+apiVersion: jobset.x-k8s.io/v1alpha2
+kind: JobSet
+metadata: {name: js}
+spec:
+  replicatedJobs: [{name: a}]
+  volumeClaimPolicies:
+  - templates: [{metadata: {name: a}}]
+  - templates: [{metadata: {name: b}}]
+    retentionPolicy: {}
+  - templates: [{metadata: {name: c}}]
+    retentionPolicy: {whenDeleted: Retain}
+)");
+  ApplySchemaDefaults(js);
+  const auto& v = *js.spec.volume_claim_policies;
+  EXPECT_FALSE(v[0].retention_when_deleted.has_value());
+  EXPECT_EQ(v[1].retention_when_deleted, "Delete");
+  EXPECT_EQ(v[2].retention_when_deleted, "Retain");
+  EXPECT_NE(EncodeJobSet(js).find(R"("retentionPolicy":{"whenDeleted":"Delete"})"), std::string::npos)
+      << EncodeJobSet(js);
+}
+
 TEST(DefaultingTest, IsIdempotent) {
   JobSet once = FromYaml(kBare);
   DefaultJobSet(once);
