@@ -13,8 +13,9 @@ configure: setup
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# The main job on the bundled default.
-run: build
+# The main job on the bundled default: builds only what it runs, quietly (log in $(BUILD_DIR)/make-run.log).
+run:
+	@bash scripts/quiet-build.sh $(BUILD_DIR) phalanx
 	@bash scripts/run-default.sh $(BUILD_DIR)
 
 # Every test; ends with ctest's summary.
