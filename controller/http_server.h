@@ -39,7 +39,6 @@ class ProbeServer {
   std::thread thread_;
 };
 
-// "host:port" / ":port" / "port" → host ("0.0.0.0" when empty) and port; kInvalidArgument otherwise.
-absl::StatusOr<std::pair<std::string, int>> ParseBindAddress(const std::string& address);
+
 
 }  // namespace phalanx::controller

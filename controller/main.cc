@@ -24,6 +24,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/bind_address.h"
 #include "common/clock.h"
 #include "common/command_line.h"
 #include "common/log.h"
@@ -38,7 +39,7 @@
 
 namespace {
 
-using phalanx::controller::ParseBindAddress;
+using phalanx::ParseBindAddress;
 
 constexpr char kUsage[] =
     "usage: phalanx-controller [--kubeconfig=FILE] [--leader-elect[=true|false]]\n"

@@ -134,11 +134,10 @@ void Planner::Execute(PlanActions actions) {
                 {{"jobset", absl::StrCat(r.jobset.ns, "/", r.jobset.name)}, {"reservation", r.value}});
   });
   if (!actions.records.empty()) {
-    // Pins of gangs just recorded are handed out by the next Plan; run it now rather than a tick later.
-    PlanActions more = state_.Plan(clock_.Now());
+    // The pods of gangs just recorded are due now, not a round later.
+    PlanActions more = state_.Pins();
     for (PinAction& p : more.pins) actions.pins.push_back(std::move(p));
     for (EventAction& e : more.events) actions.events.push_back(std::move(e));
-    if (!more.records.empty()) Wake();  // written next round
   }
 
   ForEach(actions.pins.size(), [&](size_t i) {

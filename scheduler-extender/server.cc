@@ -7,29 +7,14 @@
 #include <thread>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/bind_address.h"
 #include "common/log.h"
 #include "httplib.h"
 #include "tls/cert_reloader.h"
 
 namespace phalanx::extender {
 namespace {
-
-// "host:port", ":port" or "port" → (host, port); host defaults to 0.0.0.0.
-absl::StatusOr<std::pair<std::string, int>> ParseAddress(const std::string& address) {
-  std::string host = "0.0.0.0";
-  std::string port = address;
-  if (size_t colon = address.rfind(':'); colon != std::string::npos) {
-    if (colon > 0) host = address.substr(0, colon);
-    port = address.substr(colon + 1);
-  }
-  int p = 0;
-  if (!absl::SimpleAtoi(port, &p) || p < 0 || p > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("bad address \"", address, "\": want host:port"));
-  }
-  return std::make_pair(host, p);
-}
 
 int Bind(httplib::Server& s, const std::string& host, int port) {
   if (port == 0) return s.bind_to_any_port(host);
@@ -147,7 +132,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.bind_address, ":", options.port));
   }
   if (!options.health_probe_bind_address.empty() && options.health_probe_bind_address != "0") {
-    absl::StatusOr<std::pair<std::string, int>> probe = ParseAddress(options.health_probe_bind_address);
+    absl::StatusOr<std::pair<std::string, int>> probe = ParseBindAddress(options.health_probe_bind_address);
     if (!probe.ok()) return probe.status();
     impl->probes = std::make_unique<httplib::Server>();
     impl->Configure(*impl->probes, /*verbs=*/false);

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "api/expand.h"
 #include "api/jobset_codec.h"
 #include "api/labels.h"
 #include "common/strings.h"
@@ -33,26 +33,12 @@ bool Finished(const api::JobSet& js) {
   return false;
 }
 
-// A JobSet asks for Phalanx placement when it (or one of its ReplicatedJob templates) names an
-// exclusive topology or a gang policy — the same rule the pod webhook gates pods by.
+// A JobSet asks for Phalanx placement when one of its ReplicatedJobs has a gang policy (an exclusive
+// topology implies policy Job) — the rule expansion and the pod webhook's gate follow too.
 bool WantsPlacement(const api::JobSet& js) {
-  if (js.metadata.Annotation(api::kExclusiveKey) || js.metadata.Annotation(api::kGangPolicyKey)) return true;
-  for (const api::ReplicatedJob& rj : js.spec.rjobs()) {
-    if (rj.template_.metadata.Annotation(api::kExclusiveKey) ||
-        rj.template_.metadata.Annotation(api::kGangPolicyKey)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-std::optional<JobKey> JobKeyOf(const api::PodInfo& pod) {
-  auto uid = pod.metadata.Label(api::kJobSetUidKey);
-  auto rj = pod.metadata.Label(api::kReplicatedJobNameKey);
-  auto idx = pod.metadata.Label(api::kJobIndexKey);
-  int32_t index = 0;
-  if (!uid || !rj || !idx || !absl::SimpleAtoi(*idx, &index)) return std::nullopt;
-  return JobKey{*uid, *rj, index};
+  const auto& rjobs = js.spec.rjobs();
+  return std::any_of(rjobs.begin(), rjobs.end(),
+                     [&](const api::ReplicatedJob& rj) { return !api::GangPolicy(js, rj).empty(); });
 }
 
 // A member of a reserved gang whose Job holds no exclusive domain: only the gate goes.
@@ -183,13 +169,20 @@ void ExtenderState::UpsertJobSetLocked(const api::JobSet& js) {
     e.adopt_pending = true;
   }
   absl::StatusOr<placement::JobSetDemand> demand = ToJobSetDemand(js);
+  std::vector<GangDemand> gangs;
   if (demand.ok()) {
     e.demand_error.clear();
-    e.gangs = placement::MakeGangs(*demand);
+    gangs = placement::MakeGangs(*demand);
   } else {
     e.demand_error = std::string(demand.status().message());
-    e.gangs.clear();
   }
+  // Gangs the new spec no longer has (its gang policy changed) hold nothing any more.
+  for (const GangDemand& old : e.gangs) {
+    if (std::none_of(gangs.begin(), gangs.end(), [&](const GangDemand& g) { return g.id == old.id; })) {
+      ReleaseGangLocked(old.id);
+    }
+  }
+  e.gangs = std::move(gangs);
   if (!e.active) {
     ReleaseJobSetLocked(e);
   }
@@ -206,15 +199,14 @@ void ExtenderState::SetRecorded(JobSetEntry& e, std::optional<std::string> text)
 }
 
 void ExtenderState::ReleaseJobSetLocked(JobSetEntry& e) {
-  for (const GangDemand& g : e.gangs) {
-    reservations_.Release(cluster_, g.id);
-    queue_.Remove(g.id);
-  }
+  for (const GangDemand& g : e.gangs) ReleaseGangLocked(g.id);
+}
+
+void ExtenderState::ReleaseGangLocked(const GangId& gang) {
+  queue_.Remove(gang);
+  if (reservations_.Find(gang) == nullptr) return;
+  reservations_.Release(cluster_, gang);
   ++reservations_version_;
-  // Gangs of an older demand (the spec changed) are keyed by the same JobSet uid.
-  for (const GangId& id : reservations_.Gangs()) {
-    if (id.jobset_uid == e.ref.uid) reservations_.Release(cluster_, id);
-  }
 }
 
 // --- sync (any replica) ------------------------------------------------------------------------
@@ -249,33 +241,23 @@ bool ExtenderState::AdoptLocked(JobSetEntry& e, bool final) {
     // Only gangs whose every Job is in the record were recorded.
     std::vector<std::pair<JobKey, std::string>> domains;
     bool present = true;
-    bool same = true;
-    const placement::Reservation* held = reservations_.Find(g.id);
-    for (size_t i = 0; i < g.jobs.size(); ++i) {
-      const placement::JobDemand& j = g.jobs[i];
+    for (const placement::JobDemand& j : g.jobs) {
       auto it = record->find(RecordJobName(j.key.replicated_job, j.key.index));
       if (it == record->end()) {
         present = false;
         break;
       }
-      std::string path;
       if (!it->second.empty()) {
         absl::StatusOr<std::pair<std::string, std::string>> split = SplitDomainLabel(it->second);
         if (!split.ok()) {
           present = false;
           break;
         }
-        path = split->second;
-        domains.emplace_back(j.key, path);
-      }
-      if (held != nullptr) {
-        const DomainId d = i < held->jobs.size() ? held->jobs[i].domain : kNoDomain;
-        const std::string have = d == kNoDomain ? "" : cluster_.DomainLabel(d);
-        if (have != it->second) same = false;
+        domains.emplace_back(j.key, split->second);
       }
     }
-    if (!present || (held != nullptr && same)) continue;
-    if (held != nullptr) reservations_.Release(cluster_, g.id);
+    if (!present || GangRecordedLocked(e, g.id)) continue;  // not recorded, or held as recorded
+    if (reservations_.Find(g.id) != nullptr) reservations_.Release(cluster_, g.id);
     absl::Status adopted = reservations_.Adopt(cluster_, g, domains);
     ++reservations_version_;
     if (adopted.ok()) {
@@ -476,6 +458,13 @@ PlanActions ExtenderState::Plan(absl::Time now) {
     if (!e.active && !e.suspended) continue;  // finished or deleting: the record may stay
     out.records.push_back({e.ref, wanted});
   }
+  CollectPinsLocked(out);
+  return out;
+}
+
+PlanActions ExtenderState::Pins() {
+  absl::MutexLock lock(&mu_);
+  PlanActions out;
   CollectPinsLocked(out);
   return out;
 }

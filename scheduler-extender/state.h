@@ -121,6 +121,9 @@ class ExtenderState {
 
   // One planning round (leader only). Mutates the reservations; nothing is written to the API here.
   PlanActions Plan(absl::Time now);
+  // Only the pins (and their failure Events) that are due now: what the planner sends right after its
+  // records were written, without planning again.
+  PlanActions Pins();
 
   // The planner's reports. Recorded: the annotation now holds `value` on the API. Pinned: the pod's
   // patch was accepted. PinFailed: it failed — a transient error (IsTransient) is retried next round, a
@@ -170,6 +173,8 @@ class ExtenderState {
 
   void UpsertJobSetLocked(const api::JobSet& js) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseJobSetLocked(JobSetEntry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the gang's reservation (if any) and its place in the queue.
+  void ReleaseGangLocked(const placement::GangId& gang) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void SetRecorded(JobSetEntry& e, std::optional<std::string> text);
   void SyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // `final`: a domain that is not known counts as gone (the caches have synced).

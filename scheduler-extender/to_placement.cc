@@ -56,6 +56,15 @@ placement::Node ToNode(const api::NodeInfo& node) {
   return out;
 }
 
+std::optional<placement::JobKey> JobKeyOf(const api::PodInfo& pod) {
+  auto uid = pod.metadata.Label(api::kJobSetUidKey);
+  auto rj = pod.metadata.Label(api::kReplicatedJobNameKey);
+  auto idx = pod.metadata.Label(api::kJobIndexKey);
+  int32_t index = 0;
+  if (!uid || !rj || !idx || !absl::SimpleAtoi(*idx, &index)) return std::nullopt;
+  return placement::JobKey{*std::move(uid), *std::move(rj), index};
+}
+
 std::optional<placement::BoundPod> ToBoundPod(const api::PodInfo& pod) {
   if (pod.node_name.empty() || pod.phase == "Succeeded" || pod.phase == "Failed") return std::nullopt;
   placement::BoundPod out;
@@ -64,13 +73,7 @@ std::optional<placement::BoundPod> ToBoundPod(const api::PodInfo& pod) {
   out.node_name = pod.node_name;
   out.requests = ToResources(pod.scheduling.requests);
   out.daemonset = pod.controller_kind == "DaemonSet";
-  auto uid = pod.metadata.Label(api::kJobSetUidKey);
-  auto rj = pod.metadata.Label(api::kReplicatedJobNameKey);
-  auto idx = pod.metadata.Label(api::kJobIndexKey);
-  int32_t index = 0;
-  if (uid && rj && idx && absl::SimpleAtoi(*idx, &index)) {
-    out.job = placement::JobKey{*uid, *rj, index};
-  }
+  out.job = JobKeyOf(pod);
   return out;
 }
 

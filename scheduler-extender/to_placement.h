@@ -18,8 +18,12 @@ namespace phalanx::extender {
 
 placement::Node ToNode(const api::NodeInfo& node);
 
+// The Job a JobSet pod belongs to, from its labels jobset-uid, replicatedjob-name and job-index (all
+// three present and the index an integer), else nullopt.
+std::optional<placement::JobKey> JobKeyOf(const api::PodInfo& pod);
+
 // The pod as a bound pod, or nullopt when it holds nothing (not bound, or Succeeded/Failed).
-// JobSet pods (labels jobset-uid, replicatedjob-name, job-index) carry their JobKey.
+// JobSet pods carry their JobKey.
 std::optional<placement::BoundPod> ToBoundPod(const api::PodInfo& pod);
 
 placement::Eligibility ToEligibility(const api::PodScheduling& pod);

@@ -7,7 +7,6 @@
 #include <limits>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 #include "api/internal/rapidjson_read.h"
@@ -715,13 +714,7 @@ absl::StatusOr<api::PodInfo> DecodePodInfo(std::string_view pod_json) {
 
 placement::PodDemand ToPodDemand(const api::PodInfo& pod) {
   placement::PodDemand out;
-  auto uid = pod.metadata.Label(api::kJobSetUidKey);
-  auto rj = pod.metadata.Label(api::kReplicatedJobNameKey);
-  auto idx = pod.metadata.Label(api::kJobIndexKey);
-  int32_t index = 0;
-  if (uid && rj && idx && absl::SimpleAtoi(*idx, &index)) {
-    out.job = placement::JobKey{std::move(*uid), std::move(*rj), index};
-  }
+  out.job = JobKeyOf(pod);
   out.exclusive_key = pod.metadata.Annotation(api::kExclusiveKey).value_or("");
   out.daemonset = pod.controller_kind == "DaemonSet";
   out.requests = ToResources(pod.scheduling.requests);

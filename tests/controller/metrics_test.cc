@@ -67,13 +67,5 @@ TEST(ProbeServerTest, ServesHealthReadinessAndMetrics) {
   server.Stop();
 }
 
-TEST(ProbeServerTest, ParsesBindAddresses) {
-  EXPECT_EQ(ParseBindAddress(":8081").value(), std::make_pair(std::string("0.0.0.0"), 8081));
-  EXPECT_EQ(ParseBindAddress("127.0.0.1:0").value(), std::make_pair(std::string("127.0.0.1"), 0));
-  EXPECT_EQ(ParseBindAddress("9090").value(), std::make_pair(std::string("0.0.0.0"), 9090));
-  EXPECT_FALSE(ParseBindAddress("host:http").ok());
-  EXPECT_FALSE(ParseBindAddress(":70000").ok());
-}
-
 }  // namespace
 }  // namespace phalanx::controller
