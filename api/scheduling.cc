@@ -1,6 +1,7 @@
 #include "api/scheduling.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -50,8 +51,9 @@ absl::StatusOr<Resources> ReadResources(const Json* list, std::string_view path)
   return out;
 }
 
-// A container's requests; limits stand in for missing requests, as the API server defaults them.
-absl::StatusOr<Resources> ContainerRequests(const Json& c, std::string_view path) {
+// The requests of `c["resources"]` (a container, or a pod spec's pod-level resources); limits stand in
+// for missing requests, as the API server defaults them.
+absl::StatusOr<Resources> ReadContainer(const Json& c, std::string_view path) {
   const Json* res = Obj(c, "resources");
   if (res == nullptr) return Resources{};
   PHALANX_ASSIGN_OR_RETURN(Resources requests, ReadResources(Obj(*res, "requests"), absl::StrCat(AsAbsl(path), ".resources.requests")));
@@ -62,20 +64,29 @@ absl::StatusOr<Resources> ContainerRequests(const Json& c, std::string_view path
 
 absl::StatusOr<PodScheduling> ReadPodSpec(const Json& spec, std::string_view path) {
   PodScheduling out;
+  std::vector<Resources> containers;
   if (const Json* cs = Arr(spec, "containers")) {
     for (size_t i = 0; i < cs->size(); ++i) {
-      PHALANX_ASSIGN_OR_RETURN(Resources r, ContainerRequests((*cs)[i], absl::StrCat(AsAbsl(path), ".containers[", i, "]")));
-      for (const auto& [k, v] : r) out.requests[k] += v;
+      PHALANX_ASSIGN_OR_RETURN(Resources r, ReadContainer((*cs)[i], absl::StrCat(AsAbsl(path), ".containers[", i, "]")));
+      containers.push_back(std::move(r));
     }
   }
+  std::vector<ContainerRequests> init_containers;
   if (const Json* ics = Arr(spec, "initContainers")) {
     for (size_t i = 0; i < ics->size(); ++i) {
-      PHALANX_ASSIGN_OR_RETURN(Resources r, ContainerRequests((*ics)[i], absl::StrCat(AsAbsl(path), ".initContainers[", i, "]")));
-      for (const auto& [k, v] : r) out.requests[k] = std::max(out.requests[k], v);
+      ContainerRequests c;
+      PHALANX_ASSIGN_OR_RETURN(c.requests,
+                               ReadContainer((*ics)[i], absl::StrCat(AsAbsl(path), ".initContainers[", i, "]")));
+      c.restartable = Str((*ics)[i], "restartPolicy") == "Always";
+      init_containers.push_back(std::move(c));
     }
   }
+  std::optional<Resources> pod_level;
+  if (Obj(spec, "resources") != nullptr) {
+    PHALANX_ASSIGN_OR_RETURN(pod_level, ReadContainer(spec, path));
+  }
   PHALANX_ASSIGN_OR_RETURN(Resources overhead, ReadResources(Obj(spec, "overhead"), absl::StrCat(AsAbsl(path), ".overhead")));
-  for (const auto& [k, v] : overhead) out.requests[k] += v;
+  out.requests = PodRequests(containers, init_containers, pod_level, overhead);
   if (const Json* ns = Obj(spec, "nodeSelector")) {
     for (const auto& [k, v] : ns->items()) {
       if (v.is_string()) out.node_selector[k] = v.get<std::string>();
@@ -172,6 +183,60 @@ absl::StatusOr<PodInfo> ReadPod(const Json& pod, std::string_view path) {
 }
 
 }  // namespace
+
+namespace {
+
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  if (b > 0 && a > std::numeric_limits<int64_t>::max() - b) return std::numeric_limits<int64_t>::max();
+  return a + b;
+}
+
+void AddTo(Resources& into, const Resources& add) {
+  for (const auto& [k, v] : add) {
+    int64_t& slot = into[k];
+    slot = SaturatingAdd(slot, v);
+  }
+}
+
+void MaxInto(Resources& into, const Resources& other) {
+  for (const auto& [k, v] : other) {
+    int64_t& slot = into[k];
+    slot = std::max(slot, v);
+  }
+}
+
+bool IsPodLevelResource(const std::string& name) {
+  return name == "cpu" || name == "memory" || name.rfind("hugepages-", 0) == 0;
+}
+
+}  // namespace
+
+Resources PodRequests(const std::vector<Resources>& containers, const std::vector<ContainerRequests>& init_containers,
+                      const std::optional<Resources>& pod_level, const Resources& overhead) {
+  Resources out;
+  for (const Resources& r : containers) AddTo(out, r);
+  Resources sidecars;  // restartable init containers started so far: they keep running
+  Resources init_max;
+  for (const ContainerRequests& c : init_containers) {
+    if (c.restartable) {
+      AddTo(out, c.requests);
+      AddTo(sidecars, c.requests);
+      MaxInto(init_max, sidecars);
+    } else {
+      Resources r = c.requests;
+      AddTo(r, sidecars);
+      MaxInto(init_max, r);
+    }
+  }
+  MaxInto(out, init_max);
+  if (pod_level) {
+    for (const auto& [k, v] : *pod_level) {
+      if (IsPodLevelResource(k)) out[k] = v;
+    }
+  }
+  AddTo(out, overhead);
+  return out;
+}
 
 absl::StatusOr<ClusterState> DecodeClusterState(std::string_view text) {
   PHALANX_ASSIGN_OR_RETURN(Json doc, internal::ParseJson(text));

@@ -73,6 +73,21 @@ struct ClusterState {
   std::vector<PodInfo> pods;
 };
 
+// One container's requests (limits standing in for missing requests, as the API server defaults them)
+// and, for init containers, whether it is a restartable "sidecar" (restartPolicy: Always).
+struct ContainerRequests {
+  Resources requests;
+  bool restartable = false;
+};
+
+// What a pod requests, by kube-scheduler's rule (component-helpers resource.PodRequests): containers
+// summed; each init container taken as a maximum, sidecars adding to the sum and to every later init
+// container; pod-level `spec.resources` (when given) replacing the result for cpu, memory and
+// hugepages-*; `spec.overhead` added. Sums saturate at the int64 maximum. Both the template and the
+// pod decoders use it, so a gang is reserved for exactly what its pods are filtered with.
+Resources PodRequests(const std::vector<Resources>& containers, const std::vector<ContainerRequests>& init_containers,
+                      const std::optional<Resources>& pod_level, const Resources& overhead);
+
 // A `v1` List (or NodeList / PodList) holding Nodes and Pods; other kinds are skipped. A single Node
 // or Pod document is accepted too. kInvalidArgument naming the item on malformed content.
 absl::StatusOr<ClusterState> DecodeClusterState(std::string_view json);

@@ -232,26 +232,6 @@ const Value* FoldedMember(const Value& obj, std::string_view want) {
   return found != nullptr && !found->IsNull() ? found : nullptr;
 }
 
-int64_t SaturatingAdd(int64_t a, int64_t b) {
-  if (b > 0 && a > std::numeric_limits<int64_t>::max() - b)
-    return std::numeric_limits<int64_t>::max();
-  return a + b;
-}
-
-void AddTo(api::Resources& into, const api::Resources& add) {
-  for (const auto& [k, v] : add) {
-    int64_t& slot = into[k];
-    slot = SaturatingAdd(slot, v);
-  }
-}
-
-void MaxInto(api::Resources& into, const api::Resources& other) {
-  for (const auto& [k, v] : other) {
-    int64_t& slot = into[k];
-    slot = std::max(slot, v);
-  }
-}
-
 // ---- pod decoding -------------------------------------------------------------------------------
 
 absl::Status ReadString(const Value& obj, const char* key, std::string_view path,
@@ -405,53 +385,34 @@ absl::Status ContainerRequests(const Value& c, std::string_view path, api::Resou
   return absl::OkStatus();
 }
 
-bool IsPodLevelResource(const std::string& name) {
-  return name == "cpu" || name == "memory" || name.rfind("hugepages-", 0) == 0;
-}
-
-// kube-scheduler's pod request rule (component-helpers resource.PodRequests).
+// kube-scheduler's pod request rule (api::PodRequests), fed from the pod's JSON.
 absl::Status ReadPodRequests(const Value& spec, api::Resources& out) {
+  std::vector<api::Resources> containers;
   if (const Value* cs = Member(spec, "containers")) {
     if (!cs->IsArray()) return WrongType("spec.containers", "array", *cs);
     for (rapidjson::SizeType i = 0; i < cs->Size(); ++i) {
-      api::Resources r;
-      PHALANX_RETURN_IF_ERROR(
-          ContainerRequests((*cs)[i], absl::StrCat("spec.containers[", i, "]"), r, nullptr));
-      AddTo(out, r);
+      PHALANX_RETURN_IF_ERROR(ContainerRequests((*cs)[i], absl::StrCat("spec.containers[", i, "]"),
+                                                containers.emplace_back(), nullptr));
     }
   }
+  std::vector<api::ContainerRequests> init_containers;
   if (const Value* ics = Member(spec, "initContainers")) {
     if (!ics->IsArray()) return WrongType("spec.initContainers", "array", *ics);
-    api::Resources sidecars;  // restartable init containers started so far: they keep running
-    api::Resources init_max;
     for (rapidjson::SizeType i = 0; i < ics->Size(); ++i) {
-      api::Resources r;
-      bool restartable = false;
-      PHALANX_RETURN_IF_ERROR(ContainerRequests(
-          (*ics)[i], absl::StrCat("spec.initContainers[", i, "]"), r, &restartable));
-      if (restartable) {
-        AddTo(out, r);
-        AddTo(sidecars, r);
-        MaxInto(init_max, sidecars);
-      } else {
-        AddTo(r, sidecars);
-        MaxInto(init_max, r);
-      }
+      api::ContainerRequests& c = init_containers.emplace_back();
+      PHALANX_RETURN_IF_ERROR(ContainerRequests((*ics)[i], absl::StrCat("spec.initContainers[", i, "]"), c.requests,
+                                                &c.restartable));
     }
-    MaxInto(out, init_max);
   }
+  std::optional<api::Resources> pod_level;
   if (const Value* pr = Member(spec, "resources")) {
-    api::Resources pod_level;
-    PHALANX_RETURN_IF_ERROR(ReadRequests(*pr, "spec.resources", pod_level));
-    for (const auto& [k, v] : pod_level) {
-      if (IsPodLevelResource(k)) out[k] = v;
-    }
+    PHALANX_RETURN_IF_ERROR(ReadRequests(*pr, "spec.resources", pod_level.emplace()));
   }
+  api::Resources overhead;
   if (const Value* oh = Member(spec, "overhead")) {
-    api::Resources overhead;
     PHALANX_RETURN_IF_ERROR(ReadResourceList(*oh, "spec.overhead", overhead));
-    AddTo(out, overhead);
   }
+  out = api::PodRequests(containers, init_containers, pod_level, overhead);
   return absl::OkStatus();
 }
 

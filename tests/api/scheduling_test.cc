@@ -1,5 +1,6 @@
 #include "api/scheduling.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/api/jobset_test_util.h"
@@ -89,6 +90,25 @@ spec:
   ASSERT_OK_AND_ASSIGN(PodScheduling s, TemplateScheduling(js.spec.rjobs()[0].template_.spec.template_));
   EXPECT_EQ(s.requests.at("google.com/tpu"), 4);
   EXPECT_EQ(s.node_selector.at("pool"), "a");
+}
+
+// The gang's demand (from the template) and what its pods are filtered with (from the pod) must be the
+// same number: sidecars add to the sum, pod-level resources replace cpu and memory.
+TEST(SchedulingTest, TemplateAndPodCountSidecarsAndPodLevelResourcesAlike) {
+  const std::string spec = R"({"containers":[{"name":"c","resources":{"requests":{"cpu":"1","google.com/tpu":"4"}}}],
+    "initContainers":[{"name":"sidecar","restartPolicy":"Always","resources":{"requests":{"cpu":"1"}}},
+                      {"name":"setup","resources":{"requests":{"cpu":"3"}}}],
+    "resources":{"requests":{"memory":"2Gi"}}})";
+  ASSERT_OK_AND_ASSIGN(ClusterState pods, DecodeClusterState(absl::StrCat(
+      R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":)", spec, "}")));
+  JobSet js = testing::FromYaml(absl::StrCat(R"({"apiVersion":"jobset.x-k8s.io/v1alpha2","kind":"JobSet",
+    "metadata":{"name":"t"},"spec":{"replicatedJobs":[{"name":"w","template":{"spec":{"template":{"spec":)",
+                                             spec, "}}}}]}}"));
+  ASSERT_OK_AND_ASSIGN(PodScheduling tmpl, TemplateScheduling(js.spec.rjobs()[0].template_.spec.template_));
+  // cpu: containers 1 + sidecar 1 = 2, and the setup init container runs beside the sidecar: 3 + 1 = 4.
+  EXPECT_THAT(tmpl.requests, ElementsAre(Pair("cpu", 4000), Pair("google.com/tpu", 4), Pair("memory", 2LL << 30)));
+  ASSERT_EQ(pods.pods.size(), 1u);
+  EXPECT_EQ(pods.pods[0].scheduling.requests, tmpl.requests);
 }
 
 }  // namespace
