@@ -73,7 +73,7 @@ absl::Status ParseRapid(absl::string_view text, rapidjson::Document& doc) {
       rapidjson::MemoryStream ms(text.data(), text.size());
       rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
       rapidjson::Reader reader;
-      result = reader.Parse<rapidjson::kParseStopWhenDoneFlag>(in, handler);
+      result = reader.Parse<rapidjson::kParseIterativeFlag>(in, handler);
       too_deep = handler.too_deep;
       return !result.IsError();
     }

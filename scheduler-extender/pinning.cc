@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "api/internal/rapidjson_read.h"
 #include "api/labels.h"
 #include "common/strings.h"
 
@@ -16,27 +17,10 @@ namespace {
 
 constexpr char kRequiredPath[] = "/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution";
 
-const char* TypeName(const rapidjson::Value& v) {
-  if (v.IsNull()) return "null";
-  if (v.IsBool()) return "boolean";
-  if (v.IsObject()) return "object";
-  if (v.IsArray()) return "array";
-  if (v.IsString()) return "string";
-  return "number";
-}
+using api::internal::Member;
+using api::internal::WrongType;
 
-absl::Status WrongType(const std::string& path, const char* want, const rapidjson::Value& got) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ": expected ", want, ", got ", TypeName(got)));
-}
-
-// The member `key` of an object; nullptr when absent or null.
-const rapidjson::Value* Member(const rapidjson::Value& obj, const char* key) {
-  auto it = obj.FindMember(key);
-  if (it == obj.MemberEnd() || it->value.IsNull()) return nullptr;
-  return &it->value;
-}
-
-std::string Str(const rapidjson::Value& v) { return std::string(v.GetString(), v.GetStringLength()); }
+using api::internal::Str;
 
 // A requirement list (matchExpressions or matchFields) of one term.
 absl::Status ReadRequirements(const rapidjson::Value& list, const std::string& path, bool fields,
