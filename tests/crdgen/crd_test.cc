@@ -343,9 +343,17 @@ TEST(JobSetCrd, SchemaDefaultsMatchApplySchemaDefaults) {
   Json no_policy = bare;
   no_policy["spec"].erase("failurePolicy");
   cases.push_back(no_policy);
+  Json retention = bare;
+  retention["spec"]["volumeClaimPolicies"] = Json::parse(
+      R"([{"templates": [{"metadata": {"name": "a"}}]}, {"templates": [{"metadata": {"name": "b"}}], "retentionPolicy": {}}])");
+  cases.push_back(retention);
   for (const Json& c : cases) {
     Json by_schema = c;
     ApplySchemaDefaults(Schema(), by_schema);
+    if (&c == &cases.front()) {
+      // The case really exercises defaults.
+      EXPECT_EQ(by_schema["spec"]["replicatedJobs"][0]["replicas"], 1);
+    }
     absl::StatusOr<api::JobSet> decoded = api::DecodeJobSet(c.dump());
     ASSERT_TRUE(decoded.ok()) << decoded.status();
     api::ApplySchemaDefaults(*decoded);
@@ -357,7 +365,6 @@ TEST(JobSetCrd, SchemaDefaultsMatchApplySchemaDefaults) {
     }
     EXPECT_EQ(by_schema, by_api) << c.dump();
   }
-  EXPECT_EQ(bare["spec"]["replicatedJobs"][0].count("replicas"), 0u);  // the case really exercises defaults
 }
 
 }  // namespace

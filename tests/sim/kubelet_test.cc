@@ -150,6 +150,9 @@ TEST_F(GracefulKubeletTest, WithoutFinishingDeletionsPodsStayTerminating) {
   AddPod("p", "n1");
   ASSERT_TRUE(WaitPhase("p", "Running"));
   ASSERT_OK(cluster_.Delete(kube::kPods, "default", "p"));
+  // Events reach the kubelet in order: once a later pod runs, it has seen the deletion too.
+  AddPod("q", "n1");
+  ASSERT_TRUE(WaitPhase("q", "Running"));
   json pod = Get(kube::kPods, "default", "p");
   ASSERT_TRUE(pod.is_object());
   EXPECT_TRUE(pod["metadata"].contains("deletionTimestamp"));
