@@ -266,29 +266,8 @@ class System {
     int port = 0;
     ASSERT_TRUE(absl::SimpleAtoi(line.substr(line.rfind(':') + 1), &port)) << line;
     const std::string base = absl::StrCat("https://127.0.0.1:", port);
-    // Mutating before validating, as the API server runs them; the pod hook is limited to JobSet pods by
-    // an objectSelector, as manifests/webhook.yaml does.
-    auto add = [&](const std::string& name, const std::string& path, bool mutating, const std::string& group,
-                   const std::string& resource, std::vector<kube::AdmissionOperation> ops,
-                   const std::string& selector) {
-      kube::RemoteAdmissionOptions o;
-      o.name = name;
-      o.url = base + path;
-      o.ca_file = certs + "/ca.crt";
-      o.mutating = mutating;
-      o.rules = {{group, resource, std::move(ops)}};
-      o.object_selector = selector;
-      absl::StatusOr<kube::AdmissionHook> hook = kube::RemoteAdmissionHook(o);
-      ASSERT_OK(hook.status());
-      cluster_.AddAdmissionHook(*std::move(hook));
-    };
-    const auto kCreate = kube::AdmissionOperation::kCreate;
-    const auto kUpdate = kube::AdmissionOperation::kUpdate;
-    add("mjobset.kb.io", "/mutate-jobset-x-k8s-io-v1alpha2-jobset", true, "jobset.x-k8s.io", "jobsets", {kCreate}, "");
-    add("mpod.kb.io", "/mutate--v1-pod", true, "", "pods", {kCreate}, "jobset.sigs.k8s.io/jobset-name");
-    add("vjobset.kb.io", "/validate-jobset-x-k8s-io-v1alpha2-jobset", false, "jobset.x-k8s.io", "jobsets",
-        {kCreate, kUpdate}, "");
-    add("vpod.kb.io", "/validate--v1-pod", false, "", "pods", {kCreate}, "jobset.sigs.k8s.io/jobset-name");
+    // The configuration that ships (manifests/webhook.yaml): four webhooks, the pod ones only for JobSet pods.
+    ASSERT_OK(kube::AddRemoteAdmissionHooks(cluster_, kube::PhalanxWebhooks(base, certs + "/ca.crt")));
   }
 
   Options options_;
