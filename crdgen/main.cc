@@ -6,23 +6,14 @@
 // Exit 0 on success, 1 on a conversion error, 2 on a usage error.
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <string>
 
+#include "common/read_file.h"
 #include "crdgen/structural.h"
 
 namespace {
 
 constexpr char kUsage[] = "usage: phalanx-crdgen --openapi=FILE --skeleton=FILE [--out=FILE]\n";
-
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
 
 }  // namespace
 
@@ -49,16 +40,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "phalanx-crdgen: --openapi and --skeleton are required\n%s", kUsage);
     return 2;
   }
-  std::string openapi, skeleton;
-  if (!ReadFile(openapi_path, &openapi)) {
-    std::fprintf(stderr, "phalanx-crdgen: cannot read %s\n", openapi_path.c_str());
+  absl::StatusOr<std::string> openapi = phalanx::ReadFile(openapi_path);
+  absl::StatusOr<std::string> skeleton = openapi.ok() ? phalanx::ReadFile(skeleton_path) : openapi;
+  if (!skeleton.ok()) {
+    std::fprintf(stderr, "phalanx-crdgen: %s\n", std::string(skeleton.status().message()).c_str());
     return 1;
   }
-  if (!ReadFile(skeleton_path, &skeleton)) {
-    std::fprintf(stderr, "phalanx-crdgen: cannot read %s\n", skeleton_path.c_str());
-    return 1;
-  }
-  absl::StatusOr<std::string> crd = phalanx::crdgen::GenerateCrdYaml(skeleton, openapi);
+  absl::StatusOr<std::string> crd = phalanx::crdgen::GenerateCrdYaml(*skeleton, *openapi);
   if (!crd.ok()) {
     std::fprintf(stderr, "phalanx-crdgen: %s\n", std::string(crd.status().message()).c_str());
     return 1;
