@@ -69,10 +69,7 @@ absl::StatusOr<WatchEvent> ParseEvent(absl::string_view line) {
   if (!internal::ParseRapid(line, doc).ok() || !doc.IsObject()) {
     return absl::DataLossError("watch event is not a JSON object");
   }
-  auto tit = doc.FindMember("type");
-  const std::string type = tit != doc.MemberEnd() && tit->value.IsString()
-                               ? std::string(tit->value.GetString(), tit->value.GetStringLength())
-                               : std::string();
+  const std::string type = internal::StringMember(doc, "type");
   auto oit = doc.FindMember("object");
   if (oit == doc.MemberEnd() || !oit->value.IsObject()) return absl::DataLossError("watch event has no object");
   const rapidjson::Value& object_json = oit->value;
@@ -462,16 +459,10 @@ absl::StatusOr<ObjectList> HttpClient::List(const Resource& resource, absl::stri
   if (!internal::ParseRapid(*out, doc).ok() || !doc.IsObject()) {
     return absl::DataLossError("list answer is not a JSON object");
   }
-  auto str = [](const rapidjson::Value& obj, const char* key) {
-    auto it = obj.FindMember(key);
-    return it != obj.MemberEnd() && it->value.IsString()
-               ? std::string(it->value.GetString(), it->value.GetStringLength())
-               : std::string();
-  };
   ObjectList list;
   if (auto m = doc.FindMember("metadata"); m != doc.MemberEnd() && m->value.IsObject()) {
-    list.resource_version = str(m->value, "resourceVersion");
-    list.continue_token = str(m->value, "continue");
+    list.resource_version = internal::StringMember(m->value, "resourceVersion");
+    list.continue_token = internal::StringMember(m->value, "continue");
     if (auto r = m->value.FindMember("remainingItemCount"); r != m->value.MemberEnd() && r->value.IsInt64()) {
       list.remaining_item_count = r->value.GetInt64();
     }

@@ -156,20 +156,20 @@ bool Informer::ListAndReplace() {
     Key k(o.meta.namespace_, o.meta.name);
     fresh.emplace(std::move(k), std::make_shared<const Object>(std::move(o)));
   }
-  // Handlers see whole objects; the cache keeps the transformed ones.
-  std::map<Key, std::shared_ptr<const Object>> cached = fresh;
+  // Handlers see whole objects; with a transform, the cache keeps transformed copies.
+  std::map<Key, std::shared_ptr<const Object>> cached;
   if (options_.cache_transform) {
-    for (auto& [k, obj] : cached) {
+    for (const auto& [k, obj] : fresh) {
       auto copy = std::make_shared<Object>(*obj);
       options_.cache_transform(*copy);
-      obj = std::move(copy);
+      cached.emplace(k, std::move(copy));
     }
   }
   std::map<Key, std::shared_ptr<const Object>> old;
   {
     absl::MutexLock lock(&mu_);
     old.swap(cache_);
-    cache_ = cached;
+    cache_ = options_.cache_transform ? std::move(cached) : fresh;
     indexes_.clear();
     for (const auto& [k, obj] : cache_) IndexLocked(k, nullptr, obj.get());
     rv_ = list->resource_version;
@@ -233,7 +233,7 @@ bool Informer::WatchOnce(bool* made_progress) {
       break;
     }
     *made_progress = true;
-    Apply(*ev);
+    Apply(*std::move(ev));
   }
   {
     absl::MutexLock lock(&mu_);
@@ -243,12 +243,12 @@ bool Informer::WatchOnce(bool* made_progress) {
   return !relist;
 }
 
-void Informer::Apply(const WatchEvent& ev) {
-  auto obj = std::make_shared<const Object>(ev.object);
+void Informer::Apply(WatchEvent ev) {
+  auto obj = std::make_shared<const Object>(std::move(ev.object));
   Key k(obj->meta.namespace_, obj->meta.name);
   std::shared_ptr<const Object> stored = obj;
-  if (options_.cache_transform && ev.type != WatchEventType::kBookmark) {
-    auto copy = std::make_shared<Object>(ev.object);
+  if (options_.cache_transform && (ev.type == WatchEventType::kAdded || ev.type == WatchEventType::kModified)) {
+    auto copy = std::make_shared<Object>(*obj);
     options_.cache_transform(*copy);
     stored = std::move(copy);
   }

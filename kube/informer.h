@@ -88,7 +88,7 @@ class Informer {
   bool ListAndReplace();
   // Watches until the stream ends; returns false if a relist is needed.
   bool WatchOnce(bool* made_progress);
-  void Apply(const WatchEvent& ev);
+  void Apply(WatchEvent ev);
   void IndexLocked(const Key& key, const Object* old_obj, const Object* new_obj) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sleeps up to `d` unless Stop() is called; returns false when stopping.
   bool Sleep(absl::Duration d);

@@ -20,10 +20,6 @@ const Value* Member(const Value& obj, const char* key) {
   return it == obj.MemberEnd() ? nullptr : &it->value;
 }
 
-std::string String(const Value& obj, const char* key) {
-  const Value* v = Member(obj, key);
-  return v != nullptr && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : std::string();
-}
 
 absl::Status ReadStringMap(const Value& meta, const char* key, std::map<std::string, std::string>* out) {
   const Value* m = Member(meta, key);
@@ -87,6 +83,11 @@ absl::Status ParseRapid(absl::string_view text, rapidjson::Document& doc) {
   return absl::OkStatus();
 }
 
+std::string StringMember(const Value& obj, const char* key) {
+  const Value* v = obj.IsObject() ? Member(obj, key) : nullptr;
+  return v != nullptr && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : std::string();
+}
+
 std::string WriteValue(const Value& value) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buf);
@@ -98,19 +99,19 @@ absl::StatusOr<Object> ObjectFromValue(const Value& j, std::string text) {
   if (!j.IsObject()) return absl::InvalidArgumentError("object is not a JSON object");
   Object obj;
   obj.json = std::move(text);
-  obj.api_version = String(j, "apiVersion");
-  obj.kind = String(j, "kind");
+  obj.api_version = StringMember(j, "apiVersion");
+  obj.kind = StringMember(j, "kind");
   const Value* mp = Member(j, "metadata");
   if (mp == nullptr || mp->IsNull()) return obj;
   const Value& m = *mp;
   if (!m.IsObject()) return absl::InvalidArgumentError("metadata is not an object");
   ObjectMeta& meta = obj.meta;
-  meta.name = String(m, "name");
-  meta.generate_name = String(m, "generateName");
-  meta.namespace_ = String(m, "namespace");
-  meta.uid = String(m, "uid");
-  meta.resource_version = String(m, "resourceVersion");
-  meta.creation_timestamp = String(m, "creationTimestamp");
+  meta.name = StringMember(m, "name");
+  meta.generate_name = StringMember(m, "generateName");
+  meta.namespace_ = StringMember(m, "namespace");
+  meta.uid = StringMember(m, "uid");
+  meta.resource_version = StringMember(m, "resourceVersion");
+  meta.creation_timestamp = StringMember(m, "creationTimestamp");
   if (const Value* g = Member(m, "generation"); g != nullptr && g->IsInt64()) meta.generation = g->GetInt64();
   if (const Value* d = Member(m, "deletionTimestamp"); d != nullptr && d->IsString()) {
     meta.deletion_timestamp = std::string(d->GetString(), d->GetStringLength());
@@ -126,10 +127,10 @@ absl::StatusOr<Object> ObjectFromValue(const Value& j, std::string text) {
     for (const Value& r : refs->GetArray()) {
       if (!r.IsObject()) return absl::InvalidArgumentError("metadata.ownerReferences entry is not an object");
       OwnerReference ref;
-      ref.api_version = String(r, "apiVersion");
-      ref.kind = String(r, "kind");
-      ref.name = String(r, "name");
-      ref.uid = String(r, "uid");
+      ref.api_version = StringMember(r, "apiVersion");
+      ref.kind = StringMember(r, "kind");
+      ref.name = StringMember(r, "name");
+      ref.uid = StringMember(r, "uid");
       if (const Value* c = Member(r, "controller"); c != nullptr && c->IsBool()) ref.controller = c->GetBool();
       if (const Value* b = Member(r, "blockOwnerDeletion"); b != nullptr && b->IsBool()) {
         ref.block_owner_deletion = b->GetBool();

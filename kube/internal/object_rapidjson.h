@@ -19,6 +19,9 @@ namespace phalanx::kube::internal {
 // The Object for `value` (a JSON object) with `text` as its json. kInvalidArgument as ParseObject.
 absl::StatusOr<Object> ObjectFromValue(const rapidjson::Value& value, std::string text);
 
+// obj[key] when `obj` is an object holding a string there, else "".
+std::string StringMember(const rapidjson::Value& obj, const char* key);
+
 // Compact JSON text of `value`.
 std::string WriteValue(const rapidjson::Value& value);
 
