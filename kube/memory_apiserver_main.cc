@@ -4,47 +4,52 @@
 //   phalanx-memory-apiserver [--port N] [--kubeconfig-out FILE] [--version]
 //
 // Prints the URL; --kubeconfig-out writes a kubeconfig pointing at it. Runs until SIGINT/SIGTERM.
-#include <csignal>
+#include <signal.h>
+
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <string>
 
-#include "absl/synchronization/notification.h"
+#include "absl/strings/numbers.h"
+#include "common/command_line.h"
+#include "common/signals.h"
 #include "common/version.h"
 #include "kube/memory_api_server.h"
 #include "kube/memory_cluster.h"
 
 namespace {
-absl::Notification* g_stop = nullptr;
-void OnSignal(int) {
-  if (g_stop != nullptr && !g_stop->HasBeenNotified()) g_stop->Notify();
+
+constexpr char kUsage[] = "usage: phalanx-memory-apiserver [--port=N] [--kubeconfig-out=FILE] [--version]\n";
+
+int Usage(const std::string& error) {
+  std::fprintf(stderr, "phalanx-memory-apiserver: %s\n%s", error.c_str(), kUsage);
+  return 2;
 }
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  absl::StatusOr<phalanx::CommandLine> command_line =
+      phalanx::ParseCommandLine(argc, argv, {"port", "kubeconfig-out"});
+  if (!command_line.ok()) return Usage(std::string(command_line.status().message()));
+  if (command_line->help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (command_line->version) {
+    std::printf("%s\n", phalanx::VersionLine("phalanx-memory-apiserver").c_str());
+    return 0;
+  }
   int port = 0;
   std::string kubeconfig_out;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--version") {
-      std::printf("%s\n", phalanx::VersionLine("phalanx-memory-apiserver").c_str());
-      return 0;
-    }
-    if (arg == "-h" || arg == "--help") {
-      std::printf("usage: %s [--port N] [--kubeconfig-out FILE] [--version]\n", argv[0]);
-      return 0;
-    }
-    if (arg == "--port" && i + 1 < argc) {
-      port = std::atoi(argv[++i]);
-    } else if (arg == "--kubeconfig-out" && i + 1 < argc) {
-      kubeconfig_out = argv[++i];
-    } else {
-      std::fprintf(stderr, "usage: %s [--port N] [--kubeconfig-out FILE] [--version]\n", argv[0]);
-      return 2;
+  for (const auto& [name, value] : command_line->flags) {
+    if (name == "port") {
+      if (!absl::SimpleAtoi(value, &port) || port < 0 || port > 65535) return Usage("bad --port");
+    } else if (name == "kubeconfig-out") {
+      kubeconfig_out = value;
     }
   }
+  sigset_t signals = phalanx::BlockTerminationSignals();
   phalanx::kube::MemoryClusterOptions options;
   options.graceful_pod_deletion = true;
   phalanx::kube::MemoryCluster cluster(options);
@@ -61,11 +66,8 @@ int main(int argc, char** argv) {
   }
   std::printf("%s\n", server.url().c_str());
   std::fflush(stdout);
-  absl::Notification stop;
-  g_stop = &stop;
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-  stop.WaitForNotification();
+  int sig = 0;
+  sigwait(&signals, &sig);
   server.Stop();
   return 0;
 }
