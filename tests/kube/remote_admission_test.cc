@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -171,6 +172,7 @@ class RealWebhookTest : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     delete webhook_;
+    std::filesystem::remove_all(*cert_dir_);
     delete cert_dir_;
   }
   static std::string* cert_dir_;
@@ -255,6 +257,7 @@ TEST_F(RealWebhookTest, CertificateFromAnotherCaFailsTheCall) {
   RemoteAdmissionOptions o = PodOptions("mpod.phalanx.dev", webhook_->port(), "/mutate--v1-pod", other, true);
   AddHook(&cluster, o);
   absl::Status failed = cluster.Create(kPods, "default", JobSetPod().dump()).status();
+  std::filesystem::remove_all(other);
   EXPECT_EQ(HttpCodeFor(failed), 500);
   EXPECT_EQ(ReasonOf(failed), "InternalError");
   EXPECT_THAT(std::string(failed.message()),
@@ -304,7 +307,10 @@ TEST_F(RealWebhookTest, PhalanxConfigurationSparesKubeSystemAndFailsClosedForJob
 class StubWebhookTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { cert_dir_ = new std::string(MakeCerts("stub")); }
-  static void TearDownTestSuite() { delete cert_dir_; }
+  static void TearDownTestSuite() {
+    std::filesystem::remove_all(*cert_dir_);
+    delete cert_dir_;
+  }
 
   RemoteAdmissionOptions Options(const StubWebhook& stub, bool mutating, Policy policy = Policy::kFail) {
     RemoteAdmissionOptions o = PodOptions("stub.example.com", stub.port(), "/hook", *cert_dir_, mutating);

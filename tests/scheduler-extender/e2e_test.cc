@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -125,6 +126,7 @@ class System {
     kubelet_->Stop();
     jobs_->Stop();
     server_.Stop();
+    std::filesystem::remove_all(dir_);  // kubeconfig and certificates
   }
 
   // A restarted extender takes the port of the first (the scheduler's configuration names it).

@@ -2,6 +2,7 @@
 // (fixtures k8s-v1.36/extender and pinning): the protocol's rules on every answer, both nodeCacheCapable
 // forms, bad input, probes and metrics, and HTTPS with client-certificate checking.
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -72,6 +73,7 @@ class ExtenderProcess {
   ~ExtenderProcess() {
     if (child_) child_->Terminate();
     server_.Stop();
+    std::filesystem::remove_all(dir_);
   }
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }
@@ -235,6 +237,7 @@ TEST(ExtenderServerTest, HttpsWithClientCertificates) {
   without_cert.enable_server_certificate_verification(true);
   auto refused = without_cert.Post("/scheduler/filter", body, "application/json");
   EXPECT_FALSE(refused && refused->status == 200) << "a client without a certificate was served";
+  std::filesystem::remove_all(certs);
 }
 
 TEST(ExtenderServerTest, UsageErrorsExitTwo) {
