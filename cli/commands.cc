@@ -28,9 +28,7 @@ absl::StatusOr<std::string> Render(const std::string& json, const std::string& f
 FlagSpec CommonSpec() {
   FlagSpec spec;
   spec.with_value = {"-f", "--filename", "--file", "-o", "--output"};
-  spec.switches = {"-h", "--help"};
-  spec.aliases = {{"-f", "--filename"}, {"--file", "--filename"}, {"-o", "--output"},
-                  {"-h", "--help"}};
+  spec.aliases = {{"-f", "--filename"}, {"--file", "--filename"}, {"-o", "--output"}};  // -h/--help: see Run
   return spec;
 }
 

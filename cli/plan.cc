@@ -72,8 +72,7 @@ int RunPlan(const std::vector<std::string>& args, std::istream& in, std::ostream
             std::ostream& err) {
   FlagSpec spec;
   spec.with_value = {"-f", "--filename", "--cluster", "-o", "--output", "--topology", "--topology-file"};
-  spec.switches = {"-h", "--help"};
-  spec.aliases = {{"-f", "--filename"}, {"-o", "--output"}, {"-h", "--help"}};
+  spec.aliases = {{"-f", "--filename"}, {"-o", "--output"}};  // -h/--help are answered before: see Run
   auto flags = ParseFlags(args, spec);
   if (!flags.ok()) return UsageError(err, std::string(flags.status().message()));
   if (!flags->positional.empty()) {
