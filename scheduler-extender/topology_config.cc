@@ -21,7 +21,9 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr std::string_view kHostname = "kubernetes.io/hostname";
+// Kueue's limit for Topology levels, and ours for every chain (it keeps the checks cheap on hostile input).
 constexpr size_t kMaxKueueLevels = 16;
+constexpr size_t kMaxChainKeys = kMaxKueueLevels;
 // A topology file holds a few chains of label keys; anything this large is not one.
 constexpr size_t kMaxTopologyFileBytes = 1 << 20;
 
@@ -58,6 +60,9 @@ std::string LabelKeyProblem(std::string_view key_view) {
 // Why `chain` is not a chain, or "".
 std::string ChainProblem(const TopologyChain& chain) {
   if (chain.empty()) return "empty chain";
+  if (chain.size() > kMaxChainKeys) {
+    return absl::StrCat("a chain has at most ", kMaxChainKeys, " keys, this one has ", chain.size());
+  }
   for (size_t i = 0; i < chain.size(); ++i) {
     if (std::string p = LabelKeyProblem(chain[i]); !p.empty()) return p;
     for (size_t j = 0; j < i; ++j) {

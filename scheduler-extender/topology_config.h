@@ -14,7 +14,8 @@
 //   (c) Kueue `Topology` objects (kueue.x-k8s.io/v1beta2 or v1beta1, cluster-scoped), JSON text as
 //       read from the API: spec.levels[].nodeLabel, coarse → fine, is one chain (ParseKueueTopology).
 //
-// Rules: keys are Kubernetes label keys ([prefix/]name); a chain has no repeated key. Merging
+// Rules: keys are Kubernetes label keys ([prefix/]name); a chain has no repeated key and at most 16 keys
+// (Kueue's limit for Topology levels). Merging
 // (MergeTopology) requires every key to have the same coarser keys in every chain that holds it
 // (block → rack in one source and zone → rack in another is a conflict); chains of one key carry no
 // information (a key is a level of its own by default) and are dropped; a chain that is a prefix of

@@ -59,6 +59,7 @@ TEST(TopologyConfigTest, MalformedFlagsNameTheValue) {
       {"example.com/", "has an empty name"},
       {"/rack", "has an empty prefix"},
       {std::string(64, 'a'), "no more than 63 characters"},
+      {"k0,k1,k2,k3,k4,k5,k6,k7,k8,k9,k10,k11,k12,k13,k14,k15,k16", "at most 16 keys, this one has 17"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<TopologyChain> r = ParseTopologyFlag(c.value);
