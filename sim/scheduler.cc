@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -133,14 +134,13 @@ int64_t LeastAllocatedScore(const api::PodScheduling& pod, const api::NodeInfo& 
   return n == 0 ? 0 : total / n;
 }
 
-std::string FitErrorMessage(size_t total_nodes, const std::map<std::string, std::vector<std::string>>& reasons) {
+// `histogram`: reason → how many nodes gave it.
+std::string FitErrorMessage(size_t total_nodes, const std::map<std::string, int>& histogram) {
   if (total_nodes == 0) return "no nodes available to schedule pods";
-  std::map<std::string, int> histogram;
-  for (const auto& [node, rs] : reasons) {
-    for (const std::string& r : rs) ++histogram[r];
-  }
   std::vector<std::string> parts;
-  for (const auto& [r, count] : histogram) parts.push_back(absl::StrCat(count, " ", r));
+  for (const auto& [r, count] : histogram) {
+    if (count > 0) parts.push_back(absl::StrCat(count, " ", r));
+  }
   std::sort(parts.begin(), parts.end());
   std::string out = absl::StrCat("0/", total_nodes, " nodes are available:");
   if (!parts.empty()) absl::StrAppend(&out, " ", absl::StrJoin(parts, ", "), ".");
@@ -201,6 +201,10 @@ struct Scheduler::QueueEntry {
   bool dirty = true;  // something changed since the last attempt (or a fault asks for a retry)
   int32_t priority = 0;
   std::string creation;
+  // Which set holds the entry: active_ (dirty, due), backoff_ (dirty, not yet due), parked_ (not
+  // dirty), none of them while an attempt runs.
+  enum class Where { kNone, kActive, kBackoff, kParked, kInFlight };
+  Where where = Where::kNone;
 };
 
 namespace {
@@ -213,7 +217,10 @@ absl::StatusOr<api::ClusterState> DecodeOne(json doc, const char* kind) {
 
 }  // namespace
 
-Scheduler::Scheduler(kube::Client& client, SchedulerOptions options) : client_(client), options_(std::move(options)) {}
+Scheduler::Scheduler(kube::Client& client, SchedulerOptions options)
+    : client_(client),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : real_clock_) {}
 
 Scheduler::~Scheduler() { Stop(); }
 
@@ -223,17 +230,58 @@ void Scheduler::Start() {
     if (started_) return;
     started_ = true;
   }
-  nodes_ = std::make_unique<kube::Informer>(client_, kube::kNodes);
-  pods_ = std::make_unique<kube::Informer>(client_, kube::kPods);
+  Setup();
+  nodes_->Start();
+  pods_->Start();
+  worker_ = std::thread([this] { Run(); });
+}
+
+void Scheduler::Setup() {
+  if (nodes_ != nullptr) return;
+  // The records below keep what is read; the informers' caches keep only keys and versions.
+  kube::InformerOptions io;
+  io.cache_transform = [](kube::Object& o) { o.json.clear(); };
+  nodes_ = std::make_unique<kube::Informer>(client_, kube::kNodes, io);
+  pods_ = std::make_unique<kube::Informer>(client_, kube::kPods, io);
   nodes_->AddHandlers({[this](const kube::Object& o) { OnNode(nullptr, &o); },
                        [this](const kube::Object& a, const kube::Object& b) { OnNode(&a, &b); },
                        [this](const kube::Object& o) { OnNode(&o, nullptr); }});
   pods_->AddHandlers({[this](const kube::Object& o) { OnPod(nullptr, &o); },
                       [this](const kube::Object& a, const kube::Object& b) { OnPod(&a, &b); },
                       [this](const kube::Object& o) { OnPod(&o, nullptr); }});
-  nodes_->Start();
-  pods_->Start();
-  worker_ = std::thread([this] { Run(); });
+}
+
+size_t Scheduler::Pump() {
+  size_t n = nodes_->Pump();
+  return n + pods_->Pump();
+}
+
+bool Scheduler::Step() {
+  Setup();
+  bool progress = Pump() > 0;
+  while (true) {
+    Key key;
+    {
+      absl::MutexLock l(&mu_);
+      if (!NextDue(&key)) break;
+      busy_ = true;
+    }
+    progress = true;
+    ScheduleOne(key);
+    {
+      absl::MutexLock l(&mu_);
+      busy_ = false;
+    }
+    Pump();  // this attempt's writes come back before the next pod is looked at
+  }
+  return progress;
+}
+
+absl::Time Scheduler::NextWakeup() const {
+  absl::MutexLock l(&mu_);
+  if (!active_.empty()) return clock_.Now();
+  if (!backoff_.empty()) return backoff_.begin()->first;
+  return absl::InfiniteFuture();
 }
 
 void Scheduler::Stop() {
@@ -275,7 +323,89 @@ void Scheduler::OnNode(const kube::Object* old_obj, const kube::Object* new_obj)
     nodes_by_name_.erase(old_obj->meta.name);
   }
   ++generation_;
-  for (auto& [k, e] : queue_) e.dirty = true;
+  WakeParked();
+}
+
+void Scheduler::Unlink(const Key& key, QueueEntry& e) {
+  switch (e.where) {
+    case QueueEntry::Where::kActive:
+      active_.erase(ActiveKey{-e.priority, e.creation, key});
+      break;
+    case QueueEntry::Where::kBackoff:
+      backoff_.erase({e.not_before, key});
+      break;
+    case QueueEntry::Where::kParked:
+      parked_.erase(key);
+      break;
+    case QueueEntry::Where::kNone:
+      break;
+    case QueueEntry::Where::kInFlight:
+      return;  // in no set; stays in flight
+  }
+  e.where = QueueEntry::Where::kNone;
+}
+
+void Scheduler::File(const Key& key, QueueEntry& e) {
+  if (e.where == QueueEntry::Where::kInFlight) return;  // the attempt's end files it
+  Unlink(key, e);
+  if (!e.dirty) {
+    parked_.insert(key);
+    e.where = QueueEntry::Where::kParked;
+  } else if (e.not_before > clock_.Now()) {
+    backoff_.insert({e.not_before, key});
+    e.where = QueueEntry::Where::kBackoff;
+  } else {
+    active_.insert(ActiveKey{-e.priority, e.creation, key});
+    e.where = QueueEntry::Where::kActive;
+  }
+}
+
+void Scheduler::EraseFromQueue(const Key& key) {
+  auto it = queue_.find(key);
+  if (it == queue_.end()) return;
+  Unlink(key, it->second);
+  queue_.erase(it);
+}
+
+void Scheduler::WakeParked() {
+  std::set<Key> parked;
+  parked.swap(parked_);
+  for (const Key& k : parked) {
+    auto it = queue_.find(k);
+    if (it == queue_.end()) continue;
+    it->second.where = QueueEntry::Where::kNone;
+    it->second.dirty = true;
+    File(k, it->second);
+  }
+  // The pod of a running attempt sees the change through generation_.
+}
+
+void Scheduler::Recharge(const Key& key) {
+  auto old = charged_.find(key);
+  if (old != charged_.end()) {
+    api::Resources& u = used_[old->second.first];
+    for (const auto& [r, v] : old->second.second) u[r] -= v;
+    u[kPodsResource] -= 1;
+    charged_.erase(old);
+  }
+  auto pit = pods_by_key_.find(key);
+  const PodRecord* p = pit == pods_by_key_.end() ? nullptr : pit->second.get();
+  const std::string* node = nullptr;
+  const api::Resources* requests = nullptr;
+  if (p != nullptr && !p->node_name.empty()) {
+    if (p->phase != "Succeeded" && p->phase != "Failed") {
+      node = &p->node_name;
+      requests = &p->scheduling.requests;
+    }
+  } else if (auto a = assumed_.find(key); a != assumed_.end()) {
+    node = &a->second.first;
+    requests = &a->second.second;
+  }
+  if (node == nullptr) return;
+  api::Resources& u = used_[*node];
+  for (const auto& [r, v] : *requests) u[r] += v;
+  u[kPodsResource] += 1;
+  charged_.emplace(key, std::make_pair(*node, *requests));
 }
 
 void Scheduler::OnPod(const kube::Object* old_obj, const kube::Object* new_obj) {
@@ -284,7 +414,6 @@ void Scheduler::OnPod(const kube::Object* old_obj, const kube::Object* new_obj) 
   std::shared_ptr<PodRecord> rec;
   if (new_obj != nullptr) {
     rec = std::make_shared<PodRecord>();
-    rec->object = std::make_shared<const kube::Object>(*new_obj);
     rec->deleting = new_obj->meta.deletion_timestamp.has_value();
     rec->creation = new_obj->meta.creation_timestamp;
     json doc = json::parse(new_obj->json, nullptr, false);
@@ -314,6 +443,14 @@ void Scheduler::OnPod(const kube::Object* old_obj, const kube::Object* new_obj) 
     rec->priority = rec->scheduling.priority.value_or(0);
     rec->candidate = rec->node_name.empty() && rec->scheduling.scheduling_gates.empty() && !rec->deleting &&
                      rec->phase == "Pending" && rec->scheduler_name == options_.scheduler_name;
+    // Only a pod to be scheduled needs its whole object (the extender's request); others keep metadata.
+    if (rec->candidate) {
+      rec->object = std::make_shared<const kube::Object>(*new_obj);
+    } else {
+      auto meta_only = std::make_shared<kube::Object>();
+      meta_only->meta = new_obj->meta;
+      rec->object = std::move(meta_only);
+    }
   }
 
   absl::MutexLock l(&mu_);
@@ -322,55 +459,56 @@ void Scheduler::OnPod(const kube::Object* old_obj, const kube::Object* new_obj) 
   bool relevant = prev == nullptr || rec == nullptr || prev->signature != rec->signature;
   if (rec == nullptr) {
     pods_by_key_.erase(key);
-    queue_.erase(key);
+    EraseFromQueue(key);
     assumed_.erase(key);
   } else {
     pods_by_key_[key] = rec;
     if (!rec->node_name.empty()) assumed_.erase(key);
     if (rec->candidate) {
       auto [it, inserted] = queue_.try_emplace(key);
-      it->second.priority = rec->priority;
-      it->second.creation = rec->creation;
-      if (inserted || relevant) it->second.dirty = true;
+      QueueEntry& e = it->second;
+      if (inserted || relevant || e.priority != rec->priority || e.creation != rec->creation) {
+        Unlink(key, e);  // a no-op while in flight
+        e.priority = rec->priority;
+        e.creation = rec->creation;
+        if (inserted || relevant) e.dirty = true;
+        File(key, e);
+      }
     } else {
-      queue_.erase(key);
+      EraseFromQueue(key);
     }
   }
+  Recharge(key);
   if (relevant) {
     ++generation_;
-    for (auto& [k, e] : queue_) e.dirty = true;
+    WakeParked();
   }
 }
 
 bool Scheduler::NextDue(Key* key) {
-  const absl::Time now = absl::Now();
-  const Key* best = nullptr;
-  const QueueEntry* best_e = nullptr;
-  for (const auto& [k, e] : queue_) {
-    if (!e.dirty || e.not_before > now) continue;
-    if (best_e != nullptr) {
-      if (e.priority != best_e->priority) {
-        if (e.priority < best_e->priority) continue;
-      } else if (e.creation != best_e->creation) {
-        if (e.creation > best_e->creation) continue;
-      } else {
-        continue;  // map order: the first key wins
-      }
-    }
-    best = &k;
-    best_e = &e;
+  const absl::Time now = clock_.Now();
+  while (!backoff_.empty() && backoff_.begin()->first <= now) {
+    const Key k = backoff_.begin()->second;
+    backoff_.erase(backoff_.begin());
+    QueueEntry& e = queue_.at(k);
+    e.where = QueueEntry::Where::kNone;
+    File(k, e);
   }
-  if (best == nullptr) return false;
-  *key = *best;
+  if (active_.empty()) return false;
+  *key = std::get<2>(*active_.begin());
+  QueueEntry& e = queue_.at(*key);
+  Unlink(*key, e);
+  e.where = QueueEntry::Where::kInFlight;
   return true;
+}
+
+bool Scheduler::HasDue() const {
+  return !active_.empty() || (!backoff_.empty() && backoff_.begin()->first <= clock_.Now());
 }
 
 absl::Duration Scheduler::UntilNextDue() const {
   absl::Duration d = absl::Milliseconds(200);
-  const absl::Time now = absl::Now();
-  for (const auto& [k, e] : queue_) {
-    if (e.dirty) d = std::min(d, std::max(absl::ZeroDuration(), e.not_before - now));
-  }
+  if (!backoff_.empty()) d = std::min(d, std::max(absl::ZeroDuration(), backoff_.begin()->first - clock_.Now()));
   return std::max(d, absl::Milliseconds(1));
 }
 
@@ -393,8 +531,7 @@ void Scheduler::Run() {
         // A change (generation_) may also shorten the wait for a pod in backoff: recompute it then.
         const int64_t seen = generation_;
         auto wake = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          Key unused;
-          return stopping_ || generation_ != seen || NextDue(&unused);
+          return stopping_ || generation_ != seen || HasDue();
         };
         mu_.AwaitWithTimeout(absl::Condition(&wake), UntilNextDue());
       }
@@ -420,13 +557,16 @@ void Scheduler::RecordFailure(const Key& key, int64_t generation_seen, const std
     auto it = queue_.find(key);
     if (it != queue_.end()) {
       QueueEntry& e = it->second;
+      if (e.where == QueueEntry::Where::kInFlight) e.where = QueueEntry::Where::kNone;
+      Unlink(key, e);
       ++e.attempts;
       absl::Duration backoff = options_.initial_backoff;
       for (int i = 1; i < e.attempts && backoff < options_.max_backoff; ++i) backoff *= 2;
       backoff = std::min(backoff, options_.max_backoff);
-      e.not_before = absl::Now() + backoff;
+      e.not_before = clock_.Now() + backoff;
       // Unschedulable pods wait for a change; faults are retried after the backoff alone.
-      e.dirty = reason != kUnschedulable || generation_ != generation_seen;
+      e.dirty = e.dirty || reason != kUnschedulable || generation_ != generation_seen;
+      File(key, e);
     }
     auto pit = pods_by_key_.find(key);
     if (pit != pods_by_key_.end()) rec = pit->second;
@@ -448,7 +588,7 @@ void Scheduler::RecordFailure(const Key& key, int64_t generation_seen, const std
                  {"observedGeneration", got->meta.generation},
                  {"status", "False"},
                  {"lastProbeTime", nullptr},
-                 {"lastTransitionTime", kube::FormatTime(absl::Now())},
+                 {"lastTransitionTime", kube::FormatTime(clock_.Now())},
                  {"reason", reason},
                  {"message", message}};
     bool replaced = false;
@@ -520,6 +660,27 @@ ExtenderCall PostExtender(const SchedulerExtenderOptions& ext, const std::string
   return out;
 }
 
+// Calls the extender: through its in-process transport when set (a failed call is a transport fault),
+// else over HTTP.
+ExtenderCall CallExtender(const SchedulerExtenderOptions& ext, const std::string& verb, const std::string& body) {
+  if (!ext.transport) return PostExtender(ext, verb, body);
+  ExtenderCall out;
+  std::string prefix(absl::StripSuffix(ext.url_prefix, "/"));
+  const std::string url = absl::StrCat(prefix, "/", verb);
+  absl::StatusOr<std::string> answer = ext.transport(verb, body);
+  if (!answer.ok()) {
+    out.status = absl::UnavailableError(
+        absl::StrCat("failed ", verb, " with extender at URL ", url, ": ", answer.status().message()));
+    return out;
+  }
+  out.answer = json::parse(*answer, nullptr, false);
+  if (out.answer.is_discarded()) {
+    out.status = absl::InvalidArgumentError(
+        absl::StrCat("failed ", verb, " with extender at URL ", url, ": the answer is not JSON"));
+  }
+  return out;
+}
+
 // An object as kube-scheduler's informers hand it to extenders: no TypeMeta (protobuf-decoded objects
 // carry none); the pod informer also strips metadata.managedFields, the node informer does not.
 ordered_json CachedForm(const std::string& text, bool strip_managed_fields) {
@@ -536,38 +697,75 @@ ordered_json CachedForm(const std::string& text, bool strip_managed_fields) {
 }  // namespace
 
 void Scheduler::ScheduleOne(const Key& key) {
-  // Snapshot.
+  constexpr char kNotPinnedHere[] = "node(s) didn't satisfy plugin(s) [NodeAffinity]";
   std::shared_ptr<const PodRecord> pod;
-  std::vector<std::shared_ptr<const NodeRecord>> all_nodes;
-  std::map<std::string, api::Resources> used;
   int64_t generation = 0;
-  size_t start_index = 0;
+  size_t total_nodes = 0;
+  std::map<std::string, std::vector<std::string>> reasons;  // filtered node → why not
+  size_t not_pinned_here = 0;  // nodes left out by the PreFilter (not in `reasons`)
+  bool narrowed = false;
+  std::set<std::string> allowed;
+  std::vector<std::shared_ptr<const NodeRecord>> feasible;
+  std::unordered_map<const NodeRecord*, int64_t> in_tree_score;
   {
     absl::MutexLock l(&mu_);
     ++stats_.attempts;
     auto it = pods_by_key_.find(key);
     auto qit = queue_.find(key);
     if (it == pods_by_key_.end() || !it->second->candidate || qit == queue_.end()) {
-      queue_.erase(key);
+      if (qit != queue_.end()) qit->second.where = QueueEntry::Where::kNone;
+      EraseFromQueue(key);
       return;
     }
     qit->second.dirty = false;
     pod = it->second;
     generation = generation_;
-    start_index = next_start_node_;
-    for (const auto& [name, n] : nodes_by_name_) all_nodes.push_back(n);
-    for (const auto& [k, p] : pods_by_key_) {
-      if (p->node_name.empty() || p->phase == "Succeeded" || p->phase == "Failed") continue;
-      api::Resources& u = used[p->node_name];
-      for (const auto& [r, v] : p->scheduling.requests) u[r] += v;
-      u[kPodsResource] += 1;
-    }
-    for (const auto& [k, a] : assumed_) {
-      auto pit = pods_by_key_.find(k);
-      if (pit != pods_by_key_.end() && !pit->second->node_name.empty()) continue;  // counted above
-      api::Resources& u = used[a.first];
-      for (const auto& [r, v] : a.second) u[r] += v;
-      u[kPodsResource] += 1;
+    total_nodes = nodes_by_name_.size();
+    if (pod->decode_error.empty()) {
+      const api::PodScheduling& sched = pod->scheduling;
+      // PreFilter: NodeAffinity narrowing by matchFields metadata.name: only those nodes are looked up.
+      narrowed = !sched.required_terms.empty();
+      for (const auto& term : sched.required_terms) {
+        if (term.node_names.empty()) narrowed = false;
+        allowed.insert(term.node_names.begin(), term.node_names.end());
+      }
+      // In-tree filters from a rotating start, until enough feasible nodes are found. Used resources
+      // are read in place (kept up to date by OnPod).
+      const api::Resources kNone;
+      auto filter = [&](const std::shared_ptr<const NodeRecord>& n) {
+        auto u = used_.find(n->info.name);
+        const api::Resources& used = u == used_.end() ? kNone : u->second;
+        std::vector<std::string> why =
+            n->ok ? FilterNode(sched, n->info, used) : std::vector<std::string>{"node(s) could not be read"};
+        if (why.empty()) {
+          feasible.push_back(n);
+          in_tree_score[n.get()] = LeastAllocatedScore(sched, n->info, used);
+        } else {
+          reasons[n->info.name] = std::move(why);
+        }
+      };
+      if (narrowed) {
+        std::vector<std::shared_ptr<const NodeRecord>> considered;
+        for (const std::string& name : allowed) {
+          auto n = nodes_by_name_.find(name);
+          if (n != nodes_by_name_.end()) considered.push_back(n->second);
+        }
+        not_pinned_here = total_nodes - considered.size();
+        const size_t want = NumFeasibleNodesToFind(options_.percentage_of_nodes_to_score, considered.size());
+        size_t processed = 0;
+        for (; processed < considered.size() && feasible.size() < want; ++processed) {
+          filter(considered[(next_start_node_ + processed) % considered.size()]);
+        }
+        if (!considered.empty()) next_start_node_ = (next_start_node_ + processed) % considered.size();
+      } else {
+        const size_t want = NumFeasibleNodesToFind(options_.percentage_of_nodes_to_score, total_nodes);
+        auto n = nodes_by_name_.lower_bound(next_start_name_);
+        for (size_t processed = 0; processed < total_nodes && feasible.size() < want; ++processed, ++n) {
+          if (n == nodes_by_name_.end()) n = nodes_by_name_.begin();
+          filter(n->second);
+        }
+        next_start_name_ = n == nodes_by_name_.end() ? "" : n->first;
+      }
     }
   }
   if (!pod->decode_error.empty()) {
@@ -575,45 +773,6 @@ void Scheduler::ScheduleOne(const Key& key) {
     return;
   }
   const api::PodScheduling& sched = pod->scheduling;
-  const std::vector<std::shared_ptr<const NodeRecord>>& nodes = all_nodes;
-
-  std::map<std::string, std::vector<std::string>> reasons;  // node → why not
-  // PreFilter: NodeAffinity narrowing by matchFields metadata.name.
-  bool narrowed = !sched.required_terms.empty();
-  std::set<std::string> allowed;
-  for (const auto& term : sched.required_terms) {
-    if (term.node_names.empty()) narrowed = false;
-    allowed.insert(term.node_names.begin(), term.node_names.end());
-  }
-  std::vector<std::shared_ptr<const NodeRecord>> considered;
-  for (const auto& n : nodes) {
-    if (narrowed && !allowed.count(n->info.name)) {
-      reasons[n->info.name] = {"node(s) didn't satisfy plugin(s) [NodeAffinity]"};
-    } else {
-      considered.push_back(n);
-    }
-  }
-
-  // In-tree filters from a rotating start, until enough feasible nodes are found.
-  const size_t want = NumFeasibleNodesToFind(options_.percentage_of_nodes_to_score, considered.size());
-  std::vector<std::shared_ptr<const NodeRecord>> feasible;
-  size_t processed = 0;
-  const api::Resources kNone;
-  for (; processed < considered.size() && feasible.size() < want; ++processed) {
-    const auto& n = considered[(start_index + processed) % considered.size()];
-    auto u = used.find(n->info.name);
-    std::vector<std::string> why = n->ok ? FilterNode(sched, n->info, u == used.end() ? kNone : u->second)
-                                         : std::vector<std::string>{"node(s) could not be read"};
-    if (why.empty()) {
-      feasible.push_back(n);
-    } else {
-      reasons[n->info.name] = std::move(why);
-    }
-  }
-  {
-    absl::MutexLock l(&mu_);
-    if (!considered.empty()) next_start_node_ = (start_index + processed) % considered.size();
-  }
   std::sort(feasible.begin(), feasible.end(),
             [](const auto& a, const auto& b) { return a->info.name < b->info.name; });
 
@@ -636,12 +795,13 @@ void Scheduler::ScheduleOne(const Key& key) {
   };
 
   // Extender Filter.
-  if (!ext.url_prefix.empty() && !ext.filter_verb.empty() && !feasible.empty()) {
+  const bool has_extender = !ext.url_prefix.empty() || ext.transport != nullptr;
+  if (has_extender && !ext.filter_verb.empty() && !feasible.empty()) {
     {
       absl::MutexLock l(&mu_);
       ++stats_.filter_calls;
     }
-    ExtenderCall call = PostExtender(ext, ext.filter_verb, extender_args(feasible));
+    ExtenderCall call = CallExtender(ext, ext.filter_verb, extender_args(feasible));
     std::vector<std::shared_ptr<const NodeRecord>> passed;
     std::map<std::string, std::string> failed;
     absl::Status st = call.status;
@@ -703,6 +863,10 @@ void Scheduler::ScheduleOne(const Key& key) {
     } else {
       for (const auto& [node, why] : failed) {
         if (std::none_of(passed.begin(), passed.end(), [&](const auto& n) { return n->info.name == node; })) {
+          if (narrowed && !allowed.count(node) && !reasons.count(node)) {
+            absl::MutexLock l(&mu_);
+            if (nodes_by_name_.count(node) && not_pinned_here > 0) --not_pinned_here;  // its reason replaced
+          }
           reasons[node] = {why};
         }
       }
@@ -714,23 +878,25 @@ void Scheduler::ScheduleOne(const Key& key) {
   }
 
   if (feasible.empty()) {
-    RecordFailure(key, generation, kUnschedulable, FitErrorMessage(nodes.size(), reasons));
+    std::map<std::string, int> histogram;
+    for (const auto& [node, rs] : reasons) {
+      for (const std::string& r : rs) ++histogram[r];
+    }
+    if (not_pinned_here > 0) histogram[kNotPinnedHere] += static_cast<int>(not_pinned_here);
+    RecordFailure(key, generation, kUnschedulable, FitErrorMessage(total_nodes, histogram));
     return;
   }
 
   std::string chosen = feasible[0]->info.name;
   if (feasible.size() > 1) {
     std::map<std::string, int64_t> total;
-    for (const auto& n : feasible) {
-      auto u = used.find(n->info.name);
-      total[n->info.name] = LeastAllocatedScore(sched, n->info, u == used.end() ? kNone : u->second);
-    }
-    if (!ext.url_prefix.empty() && !ext.prioritize_verb.empty()) {
+    for (const auto& n : feasible) total[n->info.name] = in_tree_score[n.get()];
+    if (has_extender && !ext.prioritize_verb.empty()) {
       {
         absl::MutexLock l(&mu_);
         ++stats_.prioritize_calls;
       }
-      ExtenderCall call = PostExtender(ext, ext.prioritize_verb, extender_args(feasible));
+      ExtenderCall call = CallExtender(ext, ext.prioritize_verb, extender_args(feasible));
       if (call.status.ok() && call.answer.is_array()) {  // faults are ignored, as kube-scheduler does
         for (const json& hp : call.answer) {
           const json* host = Field(hp, "Host");
@@ -761,16 +927,24 @@ void Scheduler::ScheduleOne(const Key& key) {
   {
     absl::MutexLock l(&mu_);
     assumed_[key] = {chosen, sched.requests};
+    Recharge(key);
   }
   absl::StatusOr<kube::Object> bound = client_.Create(kube::kPodsBinding, key.first, JsonText(binding));
   if (!bound.ok()) {
     {
       absl::MutexLock l(&mu_);
       assumed_.erase(key);
+      Recharge(key);
     }
     // The pod went away, or got bound meanwhile (409): the informer's next event settles it.
     if (absl::IsNotFound(bound.status()) || absl::IsAborted(bound.status()) ||
         absl::IsAlreadyExists(bound.status())) {
+      absl::MutexLock l(&mu_);
+      auto it = queue_.find(key);
+      if (it != queue_.end() && it->second.where == QueueEntry::Where::kInFlight) {
+        it->second.where = QueueEntry::Where::kNone;
+        File(key, it->second);  // parked unless something changed meanwhile
+      }
       return;
     }
     RecordFailure(key, generation, kSchedulerError,
@@ -781,7 +955,10 @@ void Scheduler::ScheduleOne(const Key& key) {
   ++stats_.binds;
   bindings_[absl::StrCat(key.first, "/", key.second)] = chosen;
   failures_.erase(key);
-  queue_.erase(key);
+  if (auto it = queue_.find(key); it != queue_.end() && it->second.where == QueueEntry::Where::kInFlight) {
+    it->second.where = QueueEntry::Where::kNone;
+  }
+  EraseFromQueue(key);
 }
 
 bool Scheduler::CaughtUp() {
@@ -810,7 +987,7 @@ bool Scheduler::WaitUntilIdle(absl::Duration timeout) {
   while (absl::Now() < deadline) {
     if (CaughtUp()) {
       absl::MutexLock l(&mu_);
-      bool idle = !busy_ && std::none_of(queue_.begin(), queue_.end(), [](const auto& kv) { return kv.second.dirty; });
+      bool idle = !busy_ && active_.empty() && backoff_.empty();
       if (idle) return true;
     }
     absl::SleepFor(absl::Milliseconds(5));

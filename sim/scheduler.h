@@ -18,8 +18,9 @@
 //    has not yet seen bound, plus this pod's must fit status.allocatable; "Too many pods" against the
 //    "pods" allocatable — a node without a "pods" allocatable has no pod limit here). The feasible-node
 //    search stops at percentageOfNodesToScore as kube-scheduler computes it (100 = every node);
-//  - extender Filter (options.extender.url_prefix non-empty and filter_verb set, only when at least
-//    one node is feasible): POST <prefix>/<verb>, body ExtenderArgs exactly as kube-scheduler sends it
+//  - extender Filter (options.extender.url_prefix non-empty or a transport set, and filter_verb set,
+//    only when at least one node is feasible): POST <prefix>/<verb> (or the in-process transport with
+//    the same body), body ExtenderArgs exactly as kube-scheduler sends it
 //    ({"Pod": pod without metadata.managedFields, "Nodes": null, "NodeNames": [...]} when
 //    node_cache_capable, else {"Pod", "Nodes": {"metadata":{},"items":[Node...]}, "NodeNames": null};
 //    objects without kind/apiVersion, as kube-scheduler's informers hold them),
@@ -39,10 +40,19 @@
 //    aggregated, sorted as strings; nothing after the colon when no node gave a reason);
 //    faults: reason SchedulerError with the fault's message. An unschedulable pod is retried after any
 //    Node or Pod change (status-only changes of pending pods do not count), a faulted pod after its
-//    backoff; both wait out a per-pod backoff (initial_backoff doubling to max_backoff).
+//    backoff; both wait out a per-pod backoff (initial_backoff doubling to max_backoff), read on
+//    options.clock.
 // Not modelled: preemption, nominated nodes, inter-pod affinity, topology spread, ports, volumes,
 // extender bind/preempt verbs and managedResources, the unschedulable-pods flush timer.
-// Thread-safe; one worker thread; informer handlers only update caches and the queue.
+// Cost (the simulator's scale: tens of thousands of nodes, ~100k pods): the resources in use per node
+// are kept up to date by the pod handler (a pod's previous contribution subtracted, the new one added;
+// assumed pods likewise), an attempt reads nodes in place (a pod pinned through matchFields looks up
+// only its nodes), bound pods leave the queue, due pods are kept in priority order and pods waiting
+// in backoff in time order, and a change wakes only the pods parked as unschedulable.
+// Two modes: Start() runs informers and a worker thread; or, without Start(), Step() does the same on
+// the caller's thread (the simulator's deterministic driver) and NextWakeup() says when a pod in
+// backoff is due. Use one or the other. Thread-safe; informer handlers only update caches and the
+// queue.
 #pragma once
 
 #include <cstdint>
@@ -50,13 +60,17 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "api/scheduling.h"
+#include "common/clock.h"
 #include "kube/client.h"
 #include "kube/informer.h"
 
@@ -74,6 +88,10 @@ struct SchedulerExtenderOptions {
   // For an https:// url_prefix: the CA bundle checking the extender's certificate; empty = no check
   // (kube-scheduler's rule when enableHTTPS has neither caFile nor caData).
   std::string ca_file;
+  // Set: the extender is called in process through this (same request body, same answer handling; a
+  // non-OK status counts as a transport fault) instead of HTTP; url_prefix then only names it in
+  // messages. Called on the scheduling thread (Step()'s caller in stepped mode).
+  std::function<absl::StatusOr<std::string>(const std::string& verb, const std::string& body)> transport;
 };
 
 struct SchedulerOptions {
@@ -84,6 +102,8 @@ struct SchedulerOptions {
   SchedulerExtenderOptions extender;
   absl::Duration initial_backoff = absl::Seconds(1);
   absl::Duration max_backoff = absl::Seconds(10);
+  // Backoffs and the timestamps written; nullptr = the real clock.
+  const Clock* clock = nullptr;
 };
 
 struct SchedulerStats {
@@ -114,6 +134,15 @@ class Scheduler {
   // Both informers have listed once.
   bool WaitForSync(absl::Duration timeout) const;
 
+  // Without Start(): sets up the informers on the first call, pumps them, then runs every attempt due
+  // at the clock's now, on the calling thread (pumping again after each, so its own writes are seen),
+  // until none is due. True if it applied any change or ran any attempt. Deterministic for a given
+  // cluster history.
+  bool Step();
+  // The earliest time a pod waits for only because of its backoff; the clock's now if one is due
+  // already; InfiniteFuture if none.
+  absl::Time NextWakeup() const;
+
   // Blocks until the informers reflect every Node and Pod currently in the API (checked with a List)
   // and no pod is waiting for an attempt it is due (a pod in backoff after a change counts as due; a pod
   // that is unschedulable with nothing changed since does not). True if reached within `timeout`.
@@ -134,13 +163,27 @@ class Scheduler {
   struct NodeRecord;
   struct QueueEntry;
   using Key = std::pair<std::string, std::string>;
+  // Due order: priority descending, then creationTimestamp, then the key.
+  using ActiveKey = std::tuple<int32_t, std::string, Key>;  // (-priority, creation, key)
 
+  // Creates the informers and their handlers (once; Start() and Step() share it).
+  void Setup();
   void OnPod(const kube::Object* old_obj, const kube::Object* new_obj);
   void OnNode(const kube::Object* old_obj, const kube::Object* new_obj);
   void Run();
   // Picks the next due pod; false when none.
   bool NextDue(Key* key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool HasDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration UntilNextDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queue bookkeeping: takes an entry out of the set it is in / files it by its dirty flag and backoff.
+  void Unlink(const Key& key, QueueEntry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void File(const Key& key, QueueEntry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EraseFromQueue(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Something scheduling-relevant changed: parked (unschedulable) pods become due again.
+  void WakeParked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Recomputes what pod `key` adds to its node's used resources (bound and not finished, or assumed).
+  void Recharge(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  size_t Pump();
   void ScheduleOne(const Key& key);
   void RecordFailure(const Key& key, int64_t generation_seen, const std::string& reason,
                      const std::string& message);
@@ -148,6 +191,8 @@ class Scheduler {
 
   kube::Client& client_;
   const SchedulerOptions options_;
+  RealClock real_clock_;
+  const Clock& clock_;
   std::unique_ptr<kube::Informer> nodes_;
   std::unique_ptr<kube::Informer> pods_;
   std::thread worker_;
@@ -155,13 +200,21 @@ class Scheduler {
   mutable absl::Mutex mu_;
   std::map<Key, std::shared_ptr<const PodRecord>> pods_by_key_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<const NodeRecord>> nodes_by_name_ ABSL_GUARDED_BY(mu_);
-  std::map<Key, QueueEntry> queue_ ABSL_GUARDED_BY(mu_);
+  std::map<Key, QueueEntry> queue_ ABSL_GUARDED_BY(mu_);  // every candidate pod
+  std::set<ActiveKey> active_ ABSL_GUARDED_BY(mu_);                // dirty, backoff over
+  std::set<std::pair<absl::Time, Key>> backoff_ ABSL_GUARDED_BY(mu_);  // dirty, in backoff
+  std::set<Key> parked_ ABSL_GUARDED_BY(mu_);                      // unschedulable, waiting for a change
+  // node → requests of the pods charged to it (with "pods": their count).
+  std::map<std::string, api::Resources> used_ ABSL_GUARDED_BY(mu_);
+  // pod → (node, requests) it is charged with.
+  std::map<Key, std::pair<std::string, api::Resources>> charged_ ABSL_GUARDED_BY(mu_);
   // Pods bound by this scheduler whose binding the informer has not shown yet: key → (node, requests).
   std::map<Key, std::pair<std::string, api::Resources>> assumed_ ABSL_GUARDED_BY(mu_);
   std::map<Key, SchedulingFailure> failures_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> bindings_ ABSL_GUARDED_BY(mu_);
   int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;  // bumped by every scheduling-relevant change
-  size_t next_start_node_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t next_start_node_ ABSL_GUARDED_BY(mu_) = 0;   // rotation over a pinned pod's nodes
+  std::string next_start_name_ ABSL_GUARDED_BY(mu_);  // rotation over all nodes (name order)
   bool busy_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
