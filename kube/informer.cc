@@ -243,6 +243,54 @@ bool Informer::WatchOnce(bool* made_progress) {
   return !relist;
 }
 
+size_t Informer::Pump() {
+  size_t applied = 0;
+  // Two rounds at most: a stream that ended or expired is replaced once per call.
+  for (int round = 0; round < 2; ++round) {
+    if (pump_need_list_) {
+      int64_t before = ListCount();
+      if (!ListAndReplace() || ListCount() == before) return applied;
+      pump_need_list_ = false;
+      pump_stream_.reset();
+      absl::MutexLock lock(&mu_);
+      applied += cache_.size() + 1;
+    }
+    if (pump_stream_ == nullptr) {
+      WatchOptions wo;
+      wo.label_selector = options_.label_selector;
+      wo.field_selector = options_.field_selector;
+      wo.allow_bookmarks = true;
+      wo.timeout = options_.watch_timeout;
+      wo.resource_version = ResourceVersion();
+      absl::StatusOr<std::unique_ptr<WatchStream>> stream = client_.Watch(resource_, options_.namespace_, wo);
+      if (!stream.ok()) {
+        if (absl::IsOutOfRange(stream.status())) {
+          pump_need_list_ = true;
+          continue;
+        }
+        PHALANX_LOG(kWarning, "informer watch failed",
+                    {{"resource", resource_.GroupResource()}, {"error", stream.status().ToString()}});
+        return applied;
+      }
+      pump_stream_ = *std::move(stream);
+    }
+    while (true) {
+      absl::StatusOr<WatchEvent> ev = pump_stream_->Next(absl::ZeroDuration());
+      if (absl::IsDeadlineExceeded(ev.status())) return applied;
+      if (!ev.ok()) break;  // the stream ended: watch again from the last resourceVersion
+      if (ev->type == WatchEventType::kError) {
+        if (absl::IsOutOfRange(ev->error)) pump_need_list_ = true;
+        break;
+      }
+      if (ev->type != WatchEventType::kBookmark) ++applied;
+      Apply(*std::move(ev));
+    }
+    pump_stream_->Stop();
+    pump_stream_.reset();
+  }
+  return applied;
+}
+
 void Informer::Apply(WatchEvent ev) {
   auto obj = std::make_shared<const Object>(std::move(ev.object));
   Key k(obj->meta.namespace_, obj->meta.name);

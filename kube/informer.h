@@ -9,6 +9,8 @@
 // Handlers run on the informer thread, one at a time, after the cache has changed; they must not block
 // for long. Snapshot() and Get() copy out shared immutable objects and may be called from any thread.
 // Periodic resync is not implemented: consumers needing it requeue on their own timers.
+// Instead of Start(), Pump() drives the informer on the caller's thread (the simulator's deterministic
+// driver): use one or the other, never both.
 #pragma once
 
 #include <functional>
@@ -66,6 +68,11 @@ class Informer {
   void Start();
   // Ends the watch and joins the thread. Idempotent.
   void Stop();
+  // Without Start(): lists on the first call (and again after 410 Expired), then applies every watch
+  // event already delivered, without waiting for more; handlers run on the calling thread. Returns how
+  // many changes it applied (objects listed count one each). Failures are logged and retried on the
+  // next call. Not thread-safe against itself.
+  size_t Pump();
 
   // True once the first list has been applied.
   bool HasSynced() const;
@@ -109,6 +116,9 @@ class Informer {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t lists_ ABSL_GUARDED_BY(mu_) = 0;
   WatchStream* active_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // Pump()'s state (only its caller touches it).
+  std::unique_ptr<WatchStream> pump_stream_;
+  bool pump_need_list_ = true;
 };
 
 }  // namespace phalanx::kube
