@@ -60,6 +60,13 @@ class Runner {
   void Stop();
   bool WaitForSync(absl::Duration timeout) const;
 
+  // The simulator's way, instead of Start(): pumps the informers and reconciles every key due at the
+  // clock's now, on the calling thread, until none is left. Returns true if anything changed or ran.
+  bool Step();
+  // When a key waits only for time (a requeue or backoff): the earliest such time; InfiniteFuture if
+  // none.
+  absl::Time NextWakeup() const;
+
   // One reconcile of "<ns>/<name>" now, on the calling thread. Returns the requeue delay the plan asked
   // for, if any.
   absl::StatusOr<std::optional<absl::Duration>> ReconcileKey(const std::string& key);
@@ -70,7 +77,11 @@ class Runner {
   bool Idle() const { return queue_.Idle(); }
 
  private:
+  // Creates the informers and their handlers (once).
+  void Setup();
   void Worker();
+  // One key from the queue: reconcile, requeue as the result asks, Done.
+  void Process(const std::string& key);
   void OnJob(const kube::Object* old_obj, const kube::Object* new_obj);
   void OnService(const kube::Object& obj);
   std::vector<std::shared_ptr<const api::Job>> OwnedJobs(const std::string& uid) const;

@@ -6,8 +6,8 @@
 
 namespace phalanx::controller {
 
-WorkQueue::WorkQueue(absl::Duration base_delay, absl::Duration max_delay)
-    : base_delay_(base_delay), max_delay_(max_delay) {}
+WorkQueue::WorkQueue(absl::Duration base_delay, absl::Duration max_delay, const Clock* clock)
+    : clock_(clock != nullptr ? *clock : real_clock_), base_delay_(base_delay), max_delay_(max_delay) {}
 
 void WorkQueue::AddLocked(const std::string& key) {
   if (shutdown_) return;
@@ -27,7 +27,7 @@ void WorkQueue::AddAfter(const std::string& key, absl::Duration delay) {
     AddLocked(key);
     return;
   }
-  waiting_.emplace(absl::Now() + delay, key);
+  waiting_.emplace(clock_.Now() + delay, key);
 }
 
 void WorkQueue::AddRateLimited(const std::string& key) {
@@ -64,20 +64,35 @@ std::optional<std::string> WorkQueue::Get() {
   absl::MutexLock l(&mu_);
   while (true) {
     if (shutdown_) return std::nullopt;
-    PromoteDueLocked(absl::Now());
-    if (!queue_.empty()) {
-      std::string key = queue_.front();
-      queue_.pop_front();
-      dirty_.erase(key);
-      processing_.insert(key);
-      return key;
-    }
+    PromoteDueLocked(clock_.Now());
+    if (std::optional<std::string> key = PopLocked()) return key;
     absl::Duration wait = absl::Milliseconds(100);
-    if (!waiting_.empty()) wait = std::min(wait, waiting_.begin()->first - absl::Now());
+    if (!waiting_.empty()) wait = std::min(wait, waiting_.begin()->first - clock_.Now());
     if (wait < absl::ZeroDuration()) wait = absl::ZeroDuration();
     auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return shutdown_ || !queue_.empty(); };
     mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
   }
+}
+
+std::optional<std::string> WorkQueue::PopLocked() {
+  if (queue_.empty()) return std::nullopt;
+  std::string key = queue_.front();
+  queue_.pop_front();
+  dirty_.erase(key);
+  processing_.insert(key);
+  return key;
+}
+
+std::optional<std::string> WorkQueue::TryGet() {
+  absl::MutexLock l(&mu_);
+  if (shutdown_) return std::nullopt;
+  PromoteDueLocked(clock_.Now());
+  return PopLocked();
+}
+
+absl::Time WorkQueue::NextDelayed() const {
+  absl::MutexLock l(&mu_);
+  return waiting_.empty() ? absl::InfiniteFuture() : waiting_.begin()->first;
 }
 
 void WorkQueue::Done(const std::string& key) {

@@ -7,7 +7,7 @@
 //  - a key queued several times is processed once (deduplication);
 //  - AddAfter delays a key; AddRateLimited delays it by base × 2^(failures) capped at max (exponential
 //    per-key backoff), Forget resets the failure count.
-// Thread-safe. Delays use the real clock (absl::Now).
+// Thread-safe. Delays use the clock given (the real clock by default).
 #pragma once
 
 #include <deque>
@@ -18,13 +18,14 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 
 namespace phalanx::controller {
 
 class WorkQueue {
  public:
   explicit WorkQueue(absl::Duration base_delay = absl::Milliseconds(5),
-                     absl::Duration max_delay = absl::Seconds(1000));
+                     absl::Duration max_delay = absl::Seconds(1000), const Clock* clock = nullptr);
 
   void Add(const std::string& key);
   void AddAfter(const std::string& key, absl::Duration delay);
@@ -34,6 +35,10 @@ class WorkQueue {
 
   // Blocks until a key is ready; nullopt once ShutDown() was called.
   std::optional<std::string> Get();
+  // Get without blocking: a key ready now, else nullopt.
+  std::optional<std::string> TryGet();
+  // When the earliest delayed key becomes ready; InfiniteFuture if none is delayed.
+  absl::Time NextDelayed() const;
   // The worker finished `key` (from Get).
   void Done(const std::string& key);
   void ShutDown();
@@ -47,6 +52,10 @@ class WorkQueue {
   void AddLocked(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PromoteDueLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  std::optional<std::string> PopLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  RealClock real_clock_;
+  const Clock& clock_;
   const absl::Duration base_delay_;
   const absl::Duration max_delay_;
   mutable absl::Mutex mu_;
