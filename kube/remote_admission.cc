@@ -180,21 +180,34 @@ class Caller {
     std::string uid = NewUid();
     std::string body = internal::Dump(Review(r, op, uid, *obj, old));
     const std::string target = absl::StrCat(url_.path, "?timeout=", absl::ToInt64Seconds(options_.timeout), "s");
-    httplib::SSLClient& cli = Client();
-    absl::Time start = absl::Now();
-    httplib::Result res = cli.Post(target.c_str(), body, "application/json");
-    if (!res) {
-      bool deadline = absl::Now() - start >= options_.timeout - absl::Milliseconds(50);
-      client_.reset();  // a fresh connection next time
-      return CallFailed(absl::StrCat("failed to call webhook: Post \"", options_.url, "?timeout=",
-                                     absl::ToInt64Seconds(options_.timeout), "s\": ",
-                                     deadline ? "context deadline exceeded" : httplib::to_string(res.error())));
+    int http_status = 0;
+    std::string answer;
+    if (options_.transport) {
+      absl::StatusOr<std::pair<int, std::string>> res = options_.transport(options_.url, body);
+      if (!res.ok()) {
+        return CallFailed(absl::StrCat("failed to call webhook: Post \"", options_.url, "\": ", res.status().message()));
+      }
+      http_status = res->first;
+      answer = std::move(res->second);
+    } else {
+      httplib::SSLClient& cli = Client();
+      absl::Time start = absl::Now();
+      httplib::Result res = cli.Post(target.c_str(), body, "application/json");
+      if (!res) {
+        bool deadline = absl::Now() - start >= options_.timeout - absl::Milliseconds(50);
+        client_.reset();  // a fresh connection next time
+        return CallFailed(absl::StrCat("failed to call webhook: Post \"", options_.url, "?timeout=",
+                                       absl::ToInt64Seconds(options_.timeout), "s\": ",
+                                       deadline ? "context deadline exceeded" : httplib::to_string(res.error())));
+      }
+      http_status = res->status;
+      answer = std::move(res->body);
     }
-    if (res->status != 200) {
-      return CallFailed(absl::StrCat("failed to call webhook: the server responded with HTTP ", res->status, ": ",
-                                     res->body.substr(0, 256)));
+    if (http_status != 200) {
+      return CallFailed(absl::StrCat("failed to call webhook: the server responded with HTTP ", http_status, ": ",
+                                     answer.substr(0, 256)));
     }
-    absl::StatusOr<Json> review = internal::ParseJson(res->body);
+    absl::StatusOr<Json> review = internal::ParseJson(answer);
     if (!review.ok() || !review->is_object()) {
       return CallFailed("received invalid webhook response: the body is not a JSON object");
     }
@@ -337,9 +350,12 @@ class Caller {
 
 absl::StatusOr<AdmissionHook> RemoteAdmissionHook(RemoteAdmissionOptions options) {
   if (options.name.empty()) return absl::InvalidArgumentError("remote admission: the webhook needs a name");
-  if (options.ca_file.empty()) return absl::InvalidArgumentError("remote admission: a CA file is required");
-  absl::StatusOr<Url> url = ParseUrl(options.url);
-  if (!url.ok()) return url.status();
+  absl::StatusOr<Url> url = Url{};
+  if (!options.transport) {
+    if (options.ca_file.empty()) return absl::InvalidArgumentError("remote admission: a CA file is required");
+    url = ParseUrl(options.url);
+    if (!url.ok()) return url.status();
+  }
   absl::StatusOr<LabelSelector> selector = LabelSelector::Parse(options.object_selector);
   if (!selector.ok()) return selector.status();
   auto caller = std::make_shared<Caller>(std::move(options), *std::move(url), *std::move(selector));

@@ -19,6 +19,8 @@
 //   - a failed call (connection, TLS, timeout, non-200, malformed answer) follows `failure_policy`:
 //     kFail → 500 InternalError `Internal error occurred: failed calling webhook "<name>": <why>`;
 //     kIgnore → the write goes on unchanged.
+// With `transport` set the webhook is called in-process instead (the simulator runs the webhook's own
+// handler that way): same request, same checks of the answer, no TLS; `url` is then the path alone.
 // Register mutating hooks before validating ones (MemoryCluster runs hooks in the order added);
 // PhalanxWebhooks + AddRemoteAdmissionHooks install Phalanx's own configuration that way.
 //
@@ -26,6 +28,9 @@
 // keep-alive connection. It runs under MemoryCluster's lock and never calls the cluster. Each call
 // blocks for at most about `timeout` (connect + write + read).
 #pragma once
+
+#include <functional>
+#include <utility>
 
 #include <string>
 #include <vector>
@@ -63,14 +68,19 @@ struct RemoteAdmissionOptions {
   // userInfo sent with every request.
   std::string username = "system:admin";
   std::vector<std::string> groups = {"system:masters", "system:authenticated"};
+  // In-process call: (path, request body) → (HTTP status, answer body); an error status is a failed call
+  // with that message. Empty = HTTPS to `url`.
+  std::function<absl::StatusOr<std::pair<int, std::string>>(const std::string& path, const std::string& body)>
+      transport;
 };
 
 // RemoteAdmissionHook builds the hook. kInvalidArgument for a URL that is not https://host[:port]/path,
-// an unparsable object selector, or a missing name or CA file path.
+// an unparsable object selector, or a missing name or CA file path (URL and CA are not needed with a
+// transport).
 absl::StatusOr<AdmissionHook> RemoteAdmissionHook(RemoteAdmissionOptions options);
 
 // PhalanxWebhooks: the four webhooks of manifests/webhook.yaml pointed at one phalanx-webhook serving at
-// `base_url` (e.g. "https://127.0.0.1:PORT"), mutating first: mjobset.phalanx.dev (jobsets CREATE, Fail,
+// `base_url` (e.g. "https://127.0.0.1:PORT"; "" for paths alone, with a transport), mutating first: mjobset.phalanx.dev (jobsets CREATE, Fail,
 // 10 s), mpod.phalanx.dev (pods CREATE with label jobset.sigs.k8s.io/jobset-name, not kube-system, Fail,
 // 3 s), vjobset.phalanx.dev (jobsets CREATE and UPDATE, Fail, 10 s), vpod.phalanx.dev (like mpod but
 // Ignore).
