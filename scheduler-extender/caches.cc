@@ -65,6 +65,8 @@ void Caches::Stop() {
   nodes_->Stop();
 }
 
+size_t Caches::Pump() { return nodes_->Pump() + pods_->Pump() + jobsets_->Pump(); }
+
 bool Caches::Synced() const { return nodes_->HasSynced() && pods_->HasSynced() && jobsets_->HasSynced(); }
 
 bool Caches::WaitForSync(absl::Duration timeout) const {

@@ -4,7 +4,8 @@
 // extender's only model of the cluster. The informers' own caches keep just each object's key (their
 // `cache_transform` drops the JSON and the metadata maps), so a pod costs the state's compact records
 // and little more. `on_change` is called after every event (the planner uses it to wake up).
-// Start() runs the informers on threads of their own; Synced() is true once all three listed.
+// Start() runs the informers on threads of their own; Synced() is true once all three listed. Pump()
+// instead drives them on the caller's thread (the simulator), never together with Start().
 // Thread-safe.
 #pragma once
 
@@ -34,6 +35,8 @@ class Caches {
   void Stop();
   bool Synced() const;
   bool WaitForSync(absl::Duration timeout) const;
+  // kube::Informer::Pump on Nodes, Pods, JobSets in that order; the number of changes applied.
+  size_t Pump();
 
  private:
   ExtenderState& state_;

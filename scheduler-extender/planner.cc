@@ -92,17 +92,17 @@ void Planner::Loop() {
   }
 }
 
-void Planner::RunOnce() {
+bool Planner::RunOnce() {
   absl::MutexLock round(&round_mu_);
-  if (ready_ && !ready_()) return;
+  if (ready_ && !ready_()) return false;
   if (!leading_) {
     state_.Sync();
-    return;
+    return false;
   }
   const absl::Time start = absl::Now();
   PlanActions actions = state_.Plan(clock_.Now());
   metrics_.ObserveRound(actions.placed_gangs, actions.waiting_gangs, absl::Now() - start);
-  Execute(std::move(actions));
+  return Execute(std::move(actions));
 }
 
 void Planner::ForEach(size_t n, const std::function<void(size_t)>& fn) {
@@ -117,7 +117,7 @@ void Planner::ForEach(size_t n, const std::function<void(size_t)>& fn) {
   for (std::thread& t : threads) t.join();
 }
 
-void Planner::Execute(PlanActions actions) {
+bool Planner::Execute(PlanActions actions) {
   // Each write is one request; the API server is the limit, not this loop, so they go in parallel.
   ForEach(actions.records.size(), [&](size_t i) {
     const RecordAction& r = actions.records[i];
@@ -174,6 +174,7 @@ void Planner::Execute(PlanActions actions) {
       PHALANX_LOG(kDebug, "event not recorded", {{"error", s.ToString()}});
     }
   });
+  return !actions.records.empty() || !actions.pins.empty() || !actions.events.empty();
 }
 
 }  // namespace phalanx::extender

@@ -50,12 +50,14 @@ class Planner {
   bool leading() const { return leading_.load(); }
   // Something changed: run a round soon.
   void Wake();
-  // One round now (also what the loop runs). Exposed for tests.
-  void RunOnce();
+  // One round now (also what the loop runs, and what the simulator calls on its own thread; with
+  // pin_workers 1 every write is made in order on the calling thread). True if it wrote anything.
+  bool RunOnce();
 
  private:
   void Loop();
-  void Execute(PlanActions actions);
+  // True if it wrote anything.
+  bool Execute(PlanActions actions);
   // fn(0..n-1) on up to `pin_workers` threads.
   void ForEach(size_t n, const std::function<void(size_t)>& fn);
 
