@@ -68,7 +68,8 @@ std::optional<api::AdmissionResponse> CheckPodRequest(
 }
 
 api::AdmissionResponse MutatePod(const api::AdmissionRequest& request,
-                                 const std::optional<absl::StatusOr<api::Pod>>& pod) {
+                                 const std::optional<absl::StatusOr<api::Pod>>& pod,
+                                 const PodWebhookOptions& options) {
   if (auto early = CheckPodRequest(request, pod)) return *std::move(early);
   api::AdmissionResponse r;
   r.uid = request.uid;
@@ -76,13 +77,32 @@ api::AdmissionResponse MutatePod(const api::AdmissionRequest& request,
   r.warnings = std::move(m.warnings);
   api::JsonPatch patch = PodMutationPatch(**pod, m);
   if (!patch.empty()) r.patch = patch.ToJson();
+  if (m.add_placement_gate && options.on_gated) options.on_gated(**pod);
+  return r;
+}
+
+// Upstream's pod mutation; `object` is the pod's JSON (its affinity lists decide the patch's shape).
+api::AdmissionResponse MutatePodUpstream(const api::AdmissionRequest& request, const api::Pod& pod,
+                                         std::string_view object, const LeaderLookup& lookup) {
+  UpstreamMutation m = DecideUpstreamMutation(pod, request.operation, lookup);
+  if (m.error) return Denied(request, 403, "Forbidden", *m.error);
+  api::AdmissionResponse r;
+  r.uid = request.uid;
+  if (m.empty()) return r;
+  absl::StatusOr<AffinityShape> shape = ReadAffinityShape(object);
+  if (!shape.ok()) return Denied(request, 400, "BadRequest", std::string(shape.status().message()));
+  api::JsonPatch patch = UpstreamMutationPatch(pod, *shape, m);
+  if (!patch.empty()) r.patch = patch.ToJson();
   return r;
 }
 
 api::AdmissionResponse ValidatePodRequest(const api::AdmissionRequest& request,
-                                          const std::optional<absl::StatusOr<api::Pod>>& pod) {
+                                          const std::optional<absl::StatusOr<api::Pod>>& pod,
+                                          const PodWebhookOptions& options) {
   if (auto early = CheckPodRequest(request, pod)) return *std::move(early);
-  PodVerdict v = ValidatePod(**pod, request.operation);
+  PodVerdict v = options.exclusive_placement == ExclusivePlacementMode::kUpstream && options.lookup != nullptr
+                     ? ValidatePodUpstream(**pod, request.operation, *options.lookup)
+                     : ValidatePod(**pod, request.operation);
   if (!v.allowed) return Denied(request, 403, "Forbidden", std::move(v.message));
   api::AdmissionResponse r;
   r.uid = request.uid;
@@ -117,6 +137,11 @@ bool IsAdmissionPath(std::string_view path) {
 
 HttpReply HandleAdmission(std::string_view path, std::string_view content_type,
                           std::string_view body) {
+  return HandleAdmission(path, content_type, body, PodWebhookOptions{});
+}
+
+HttpReply HandleAdmission(std::string_view path, std::string_view content_type,
+                          std::string_view body, const PodWebhookOptions& options) {
   if (!IsAdmissionPath(path)) return Plain(404, "404 page not found", "not_found");
   if (!IsJson(content_type)) {
     return Plain(400,
@@ -127,13 +152,30 @@ HttpReply HandleAdmission(std::string_view path, std::string_view content_type,
   const bool pod_path = path == kMutatePodPath || path == kValidatePodPath;
   std::string api_version;
   api::AdmissionResponse response;
-  if (pod_path) {
+  const bool upstream =
+      options.exclusive_placement == ExclusivePlacementMode::kUpstream && options.lookup != nullptr;
+  if (path == kMutatePodPath && upstream) {
+    // The patch depends on the pod's affinity lists, which api::Pod does not model: keep the object.
+    auto review = api::DecodeAdmissionReview(body);
+    if (!review.ok()) return NotAReview(review.status());
+    api_version = std::move(review->api_version);
+    const api::AdmissionRequest& request = review->request;
+    std::optional<absl::StatusOr<api::Pod>> pod;
+    if (request.object && request.kind.kind == "Pod" && request.kind.group.empty()) {
+      pod = api::DecodePod(*request.object);
+    }
+    if (auto early = CheckPodRequest(request, pod)) {
+      response = *std::move(early);
+    } else {
+      response = MutatePodUpstream(request, **pod, *request.object, *options.lookup);
+    }
+  } else if (pod_path) {
     // One parse: the pod is decoded from the review's own parse.
     auto review = api::DecodePodAdmissionReview(body);
     if (!review.ok()) return NotAReview(review.status());
     api_version = std::move(review->review.api_version);
-    response = path == kMutatePodPath ? MutatePod(review->review.request, review->pod)
-                                      : ValidatePodRequest(review->review.request, review->pod);
+    response = path == kMutatePodPath ? MutatePod(review->review.request, review->pod, options)
+                                      : ValidatePodRequest(review->review.request, review->pod, options);
   } else {
     auto review = api::DecodeAdmissionReview(body);
     if (!review.ok()) return NotAReview(review.status());

@@ -6,11 +6,17 @@
 //   - unknown path → 404; Content-Type other than application/json → 400; a body that is not an
 //     AdmissionReview v1 request → 400 with the decoder's message (text/plain);
 //   - otherwise 200 with an AdmissionReview response echoing apiVersion, kind and request.uid.
+// Pod paths follow PodWebhookOptions: Phalanx placement (webhook/pod_mutation.h, pod_validation.h) or
+// upstream's exclusive placement (webhook/exclusive_upstream.h).
 // Never throws; pure and reentrant (safe to call from many threads at once).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
+
+#include "api/pod.h"
+#include "webhook/exclusive_upstream.h"
 
 namespace phalanx::webhook {
 
@@ -27,9 +33,21 @@ struct HttpReply {
   std::string result;
 };
 
+// How the pod webhooks treat pods (flags of phalanx-webhook). The defaults are Phalanx placement.
+struct PodWebhookOptions {
+  ExclusivePlacementMode exclusive_placement = ExclusivePlacementMode::kPhalanx;
+  // Upstream mode reads leaders and nodes here; required (non-null) in that mode. Not owned.
+  const LeaderLookup* lookup = nullptr;
+  // Called for every pod the mutating webhook gives Phalanx's placement gate (planner watch). May be
+  // empty; must be thread-safe and must not block.
+  std::function<void(const api::Pod&)> on_gated;
+};
+
 bool IsAdmissionPath(std::string_view path);
 
 HttpReply HandleAdmission(std::string_view path, std::string_view content_type,
                           std::string_view body);
+HttpReply HandleAdmission(std::string_view path, std::string_view content_type,
+                          std::string_view body, const PodWebhookOptions& options);
 
 }  // namespace phalanx::webhook

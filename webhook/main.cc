@@ -5,6 +5,16 @@
 //                   [--cert-dir=DIR (tls.crt + tls.key)] [--max-request-bytes=N]
 //                   [--read-timeout=SECONDS] [--write-timeout=SECONDS]
 //                   [--shutdown-grace-period=SECONDS] [-v] [--version]
+//                   [--exclusive-placement=phalanx|upstream] [--kubeconfig=FILE]
+//                   [--kube-api-qps=50] [--kube-api-burst=100]
+//
+// --exclusive-placement decides who enforces alpha.jobset.sigs.k8s.io/exclusive-topology:
+//   phalanx  (default) pods get the placement gate phalanx.dev/placement; phalanx-extender's planner
+//            removes it once the gang has a domain. Deploy it only together with the extender.
+//   upstream upstream JobSet's webhooks: leader pod affinity/anti-affinity, follower nodeSelector from
+//            the leader's node, followers refused until their leader is scheduled
+//            (webhook/exclusive_upstream.h). Reads pods and nodes through informers, so it needs
+//            API access (--kubeconfig, or the in-cluster service account) and RBAC list/watch on both.
 //
 // Prints "listening on <address>:<port>" as its first line on stdout once the socket is bound (with
 // --port=0 the kernel picks the port), then serves until SIGTERM or SIGINT: it stops accepting, lets
@@ -15,6 +25,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -27,6 +38,10 @@
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/version.h"
+#include "kube/config.h"
+#include "kube/http_client.h"
+#include "webhook/cluster_view.h"
+#include "webhook/exclusive_upstream.h"
 #include "webhook/server.h"
 
 namespace {
@@ -35,7 +50,9 @@ constexpr char kUsage[] =
     "usage: phalanx-webhook --tls-cert-file=FILE --tls-private-key-file=FILE [--port=9443]\n"
     "       [--bind-address=0.0.0.0] [--health-probe-bind-address=:8081] [--cert-dir=DIR]\n"
     "       [--max-request-bytes=N] [--read-timeout=SECONDS] [--write-timeout=SECONDS]\n"
-    "       [--shutdown-grace-period=SECONDS] [-v] [--version]\n";
+    "       [--shutdown-grace-period=SECONDS] [-v] [--version]\n"
+    "       [--exclusive-placement=phalanx|upstream] [--kubeconfig=FILE] [--kube-api-qps=50]\n"
+    "       [--kube-api-burst=100]\n";
 
 int Usage(const std::string& error) {
   std::fprintf(stderr, "phalanx-webhook: %s\n%s", error.c_str(), kUsage);
@@ -49,10 +66,15 @@ int main(int argc, char** argv) {
   ServerOptions options;
   std::string cert_dir;
   int64_t grace_seconds = 10;
+  phalanx::webhook::ExclusivePlacementMode mode = phalanx::webhook::ExclusivePlacementMode::kPhalanx;
+  std::string kubeconfig;
+  double qps = 50;
+  int64_t burst = 100;
   absl::StatusOr<phalanx::CommandLine> command_line = phalanx::ParseCommandLine(
       argc, argv,
       {"port", "bind-address", "tls-cert-file", "tls-private-key-file", "cert-dir", "health-probe-bind-address",
-       "max-request-bytes", "read-timeout", "write-timeout", "shutdown-grace-period"});
+       "max-request-bytes", "read-timeout", "write-timeout", "shutdown-grace-period", "exclusive-placement",
+       "kubeconfig", "kube-api-qps", "kube-api-burst"});
   if (!command_line.ok()) return Usage(std::string(command_line.status().message()));
   if (command_line->help) {
     std::fputs(kUsage, stdout);
@@ -87,6 +109,16 @@ int main(int argc, char** argv) {
     } else if (name == "write-timeout") {
       if (!absl::SimpleAtoi(value, &n) || n < 1) return Usage("bad --write-timeout");
       options.write_timeout = absl::Seconds(n);
+    } else if (name == "exclusive-placement") {
+      auto parsed = phalanx::webhook::ParseExclusivePlacementMode(value);
+      if (!parsed.ok()) return Usage(std::string(parsed.status().message()));
+      mode = *parsed;
+    } else if (name == "kubeconfig") {
+      kubeconfig = value;
+    } else if (name == "kube-api-qps") {
+      if (!absl::SimpleAtod(value, &qps) || qps < 0) return Usage("bad --kube-api-qps");
+    } else if (name == "kube-api-burst") {
+      if (!absl::SimpleAtoi(value, &burst) || burst < 0) return Usage("bad --kube-api-burst");
     } else if (name == "shutdown-grace-period") {
       if (!absl::SimpleAtoi(value, &grace_seconds) || grace_seconds < 0) {
         return Usage("bad --shutdown-grace-period");
@@ -105,6 +137,35 @@ int main(int argc, char** argv) {
               {{"version", phalanx::Version()}, {"commit", phalanx::GitCommit()}});
   // Signals go to one waiting thread; every other thread (started below) inherits the mask.
   sigset_t signals = phalanx::BlockTerminationSignals();
+
+  // API access: only what the chosen modes read.
+  std::unique_ptr<phalanx::kube::HttpClient> client;
+  std::unique_ptr<phalanx::webhook::ClusterView> view;
+  options.pod_webhook.exclusive_placement = mode;
+  if (mode == phalanx::webhook::ExclusivePlacementMode::kUpstream) {
+    absl::StatusOr<phalanx::kube::RestConfig> config =
+        phalanx::kube::ConfigFromFlags(kubeconfig, qps, static_cast<int>(burst));
+    if (!config.ok()) {
+      PHALANX_LOG(kError, "no API server configuration", {{"error", config.status().ToString()}});
+      return 1;
+    }
+    absl::StatusOr<std::unique_ptr<phalanx::kube::HttpClient>> made = phalanx::kube::HttpClient::Create(*config);
+    if (!made.ok()) {
+      PHALANX_LOG(kError, "cannot build API client", {{"error", made.status().ToString()}});
+      return 1;
+    }
+    client = *std::move(made);
+    view = std::make_unique<phalanx::webhook::ClusterView>(*client);
+    view->Start();
+    // Until the first lists are in, followers are refused with the transient "expected 1 leader pod"
+    // error and the Job controller retries: serving early is safe, just less useful.
+    if (!view->WaitForSync(absl::Seconds(30))) {
+      PHALANX_LOG(kWarning, "pod and node caches not synced after 30s; serving anyway");
+    }
+    options.pod_webhook.lookup = view.get();
+  }
+  PHALANX_LOG(kInfo, "exclusive placement",
+              {{"mode", std::string(phalanx::webhook::ExclusivePlacementModeName(mode))}});
 
   auto server = phalanx::webhook::Server::Start(options);
   if (!server.ok()) {
@@ -149,6 +210,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   waiter.join();
+  if (view) view->Stop();
   PHALANX_LOG(kInfo, "stopped");
   return 0;
 }

@@ -95,12 +95,15 @@ struct Server::Impl {
       metrics.Observe("/readyz", ok ? "ok" : "not_ready", SecondsSince(t0));
     });
     s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
+      std::string text = metrics.Render();
+      if (options.extra_metrics) text += options.extra_metrics();
+      res.set_content(std::move(text), "text/plain; version=0.0.4; charset=utf-8");
     });
     if (admission) {
       s.Post(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
         auto t0 = std::chrono::steady_clock::now();
-        HttpReply reply = HandleAdmission(req.path, req.get_header_value("Content-Type"), req.body);
+        HttpReply reply =
+            HandleAdmission(req.path, req.get_header_value("Content-Type"), req.body, options.pod_webhook);
         res.status = reply.status;
         res.set_content(std::move(reply.body), reply.content_type.c_str());
         metrics.Observe(req.path, reply.result, SecondsSince(t0));

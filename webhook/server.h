@@ -9,11 +9,13 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "webhook/handler.h"
 #include "webhook/metrics.h"
 
 namespace phalanx::webhook {
@@ -32,6 +34,10 @@ struct ServerOptions {
   // Idle keep-alive connections are closed after this (each holds a worker thread meanwhile).
   absl::Duration keep_alive_timeout = absl::Seconds(5);
   int worker_threads = 64;  // each open keep-alive connection holds one worker
+  // How the pod webhooks treat pods (exclusive placement mode, the informer view it reads).
+  PodWebhookOptions pod_webhook;
+  // Appended to /metrics (e.g. the planner watch's gauges); may be empty. Thread-safe.
+  std::function<std::string()> extra_metrics;
 };
 
 class Server {
