@@ -4,7 +4,12 @@
 //                      [--leader-election-namespace=NS] [--namespace=NS (watch only NS)]
 //                      [--kube-api-qps=500] [--kube-api-burst=500] [--workers=N]
 //                      [--health-probe-bind-address=:8081] [--metrics-bind-address=:8080 | 0] [-v]
-//                      [--version]
+//                      [--version] [--exclusive-placement=phalanx|upstream]
+//
+// --exclusive-placement=upstream (use with phalanx-webhook --exclusive-placement=upstream) also runs
+// upstream JobSet's exclusive-placement repair loop (controller/exclusive_repair_loop.h): followers
+// whose nodeSelector disagrees with their leader's domain get DisruptionTarget=True
+// (ExclusivePlacementViolation) and are deleted. The default `phalanx` leaves placement to the extender.
 //
 // Without --kubeconfig the in-cluster service account is used. With --leader-elect the controller only
 // reconciles while it holds the Lease `6d4f6a47.x-k8s.io` (upstream JobSet's election id) and exits
@@ -30,6 +35,7 @@
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/version.h"
+#include "controller/exclusive_repair_loop.h"
 #include "controller/http_server.h"
 #include "controller/metrics.h"
 #include "controller/runner.h"
@@ -45,7 +51,7 @@ constexpr char kUsage[] =
     "usage: phalanx-controller [--kubeconfig=FILE] [--leader-elect[=true|false]]\n"
     "       [--leader-election-namespace=NS] [--namespace=NS] [--kube-api-qps=500] [--kube-api-burst=500]\n"
     "       [--workers=N] [--health-probe-bind-address=:8081] [--metrics-bind-address=:8080|0] [-v]\n"
-    "       [--version]\n";
+    "       [--version] [--exclusive-placement=phalanx|upstream]\n";
 
 int Usage(const std::string& error) {
   std::fprintf(stderr, "phalanx-controller: %s\n%s", error.c_str(), kUsage);
@@ -64,10 +70,11 @@ int main(int argc, char** argv) {
   int64_t workers = 4;
   std::string health_address = ":8081";
   std::string metrics_address = ":8080";
+  bool exclusive_repair = false;
   absl::StatusOr<phalanx::CommandLine> command_line = phalanx::ParseCommandLine(
       argc, argv,
       {"kubeconfig", "leader-election-namespace", "namespace", "kube-api-qps", "kube-api-burst", "workers",
-       "health-probe-bind-address", "metrics-bind-address"},
+       "health-probe-bind-address", "metrics-bind-address", "exclusive-placement"},
       {"leader-elect"});
   if (!command_line.ok()) return Usage(std::string(command_line.status().message()));
   if (command_line->help) {
@@ -98,6 +105,9 @@ int main(int argc, char** argv) {
       health_address = value;
     } else if (name == "metrics-bind-address") {
       metrics_address = value;
+    } else if (name == "exclusive-placement") {
+      if (value != "phalanx" && value != "upstream") return Usage("--exclusive-placement: want phalanx or upstream");
+      exclusive_repair = value == "upstream";
     }
   }
 
@@ -127,6 +137,11 @@ int main(int argc, char** argv) {
   gethostname(host, sizeof(host) - 1);
   runner_options.reporting_instance = host;
   phalanx::controller::Runner runner(**client, runner_options);
+  std::unique_ptr<phalanx::controller::ExclusiveRepairLoop> repair;
+  if (exclusive_repair) {
+    repair = std::make_unique<phalanx::controller::ExclusiveRepairLoop>(
+        **client, phalanx::controller::ExclusiveRepairOptions{.namespace_ = watch_ns});
+  }
 
   std::atomic<bool> leading{!leader_elect};
   std::atomic<bool> synced{false};
@@ -164,6 +179,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   auto start_runner = [&] {
     runner.Start();
+    if (repair) repair->Start();
     std::thread([&] {
       if (runner.WaitForSync(absl::Minutes(10))) {
         synced = true;
@@ -206,6 +222,7 @@ int main(int argc, char** argv) {
   done.WaitForNotification();
   shutting_down = true;
   runner.Stop();
+  if (repair) repair->Stop();
   if (elector) elector->Stop();
   if (health) health->Stop();
   if (metrics_server) metrics_server->Stop();
