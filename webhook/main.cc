@@ -6,7 +6,8 @@
 //                   [--read-timeout=SECONDS] [--write-timeout=SECONDS]
 //                   [--shutdown-grace-period=SECONDS] [-v] [--version]
 //                   [--exclusive-placement=phalanx|upstream] [--kubeconfig=FILE]
-//                   [--kube-api-qps=50] [--kube-api-burst=100]
+//                   [--kube-api-qps=50] [--kube-api-burst=100] [--planner-check[=true|false]]
+//                   [--planner-lease=phalanx-system/phalanx-extender] [--planner-grace=SECONDS]
 //
 // --exclusive-placement decides who enforces alpha.jobset.sigs.k8s.io/exclusive-topology:
 //   phalanx  (default) pods get the placement gate phalanx.dev/placement; phalanx-extender's planner
@@ -15,12 +16,16 @@
 //            the leader's node, followers refused until their leader is scheduled
 //            (webhook/exclusive_upstream.h). Reads pods and nodes through informers, so it needs
 //            API access (--kubeconfig, or the in-cluster service account) and RBAC list/watch on both.
+// In phalanx mode --planner-check (default true) follows the planner's Lease (webhook/planner_watch.h):
+// phalanx_planner_available on /metrics, and a PlannerUnavailable Event on the JobSet of pods gated
+// while no planner runs. Without API access the check is skipped with a warning.
 //
 // Prints "listening on <address>:<port>" as its first line on stdout once the socket is bound (with
 // --port=0 the kernel picks the port), then serves until SIGTERM or SIGINT: it stops accepting, lets
 // in-flight requests finish, and exits at the latest after the grace period (idle keep-alive
 // connections are then cut).
 #include <pthread.h>
+#include <unistd.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -42,6 +47,7 @@
 #include "kube/http_client.h"
 #include "webhook/cluster_view.h"
 #include "webhook/exclusive_upstream.h"
+#include "webhook/planner_watch.h"
 #include "webhook/server.h"
 
 namespace {
@@ -52,7 +58,8 @@ constexpr char kUsage[] =
     "       [--max-request-bytes=N] [--read-timeout=SECONDS] [--write-timeout=SECONDS]\n"
     "       [--shutdown-grace-period=SECONDS] [-v] [--version]\n"
     "       [--exclusive-placement=phalanx|upstream] [--kubeconfig=FILE] [--kube-api-qps=50]\n"
-    "       [--kube-api-burst=100]\n";
+    "       [--kube-api-burst=100] [--planner-check[=true|false]] [--planner-lease=NAMESPACE/NAME]\n"
+    "       [--planner-grace=SECONDS]\n";
 
 int Usage(const std::string& error) {
   std::fprintf(stderr, "phalanx-webhook: %s\n%s", error.c_str(), kUsage);
@@ -70,11 +77,14 @@ int main(int argc, char** argv) {
   std::string kubeconfig;
   double qps = 50;
   int64_t burst = 100;
+  bool planner_check = true;
+  phalanx::webhook::PlannerWatchOptions planner_options;
   absl::StatusOr<phalanx::CommandLine> command_line = phalanx::ParseCommandLine(
       argc, argv,
       {"port", "bind-address", "tls-cert-file", "tls-private-key-file", "cert-dir", "health-probe-bind-address",
        "max-request-bytes", "read-timeout", "write-timeout", "shutdown-grace-period", "exclusive-placement",
-       "kubeconfig", "kube-api-qps", "kube-api-burst"});
+       "kubeconfig", "kube-api-qps", "kube-api-burst", "planner-lease", "planner-grace"},
+      {"planner-check"});
   if (!command_line.ok()) return Usage(std::string(command_line.status().message()));
   if (command_line->help) {
     std::fputs(kUsage, stdout);
@@ -119,6 +129,19 @@ int main(int argc, char** argv) {
       if (!absl::SimpleAtod(value, &qps) || qps < 0) return Usage("bad --kube-api-qps");
     } else if (name == "kube-api-burst") {
       if (!absl::SimpleAtoi(value, &burst) || burst < 0) return Usage("bad --kube-api-burst");
+    } else if (name == "planner-check") {
+      planner_check = value == "true";
+    } else if (name == "planner-lease") {
+      size_t slash = value.find('/');
+      if (slash == std::string::npos || slash == 0 || slash + 1 == value.size()) {
+        return Usage("--planner-lease: want NAMESPACE/NAME");
+      }
+      planner_options.lease_namespace = value.substr(0, slash);
+      planner_options.lease_name = value.substr(slash + 1);
+    } else if (name == "planner-grace") {
+      int64_t g = 0;
+      if (!absl::SimpleAtoi(value, &g) || g < 0) return Usage("bad --planner-grace");
+      planner_options.grace = absl::Seconds(g);
     } else if (name == "shutdown-grace-period") {
       if (!absl::SimpleAtoi(value, &grace_seconds) || grace_seconds < 0) {
         return Usage("bad --shutdown-grace-period");
@@ -141,20 +164,25 @@ int main(int argc, char** argv) {
   // API access: only what the chosen modes read.
   std::unique_ptr<phalanx::kube::HttpClient> client;
   std::unique_ptr<phalanx::webhook::ClusterView> view;
+  std::unique_ptr<phalanx::webhook::PlannerWatch> planner;
+  const bool upstream = mode == phalanx::webhook::ExclusivePlacementMode::kUpstream;
   options.pod_webhook.exclusive_placement = mode;
-  if (mode == phalanx::webhook::ExclusivePlacementMode::kUpstream) {
+  if (upstream || planner_check) {
     absl::StatusOr<phalanx::kube::RestConfig> config =
         phalanx::kube::ConfigFromFlags(kubeconfig, qps, static_cast<int>(burst));
-    if (!config.ok()) {
-      PHALANX_LOG(kError, "no API server configuration", {{"error", config.status().ToString()}});
+    absl::StatusOr<std::unique_ptr<phalanx::kube::HttpClient>> made =
+        config.ok() ? phalanx::kube::HttpClient::Create(*config)
+                    : absl::StatusOr<std::unique_ptr<phalanx::kube::HttpClient>>(config.status());
+    if (made.ok()) {
+      client = *std::move(made);
+    } else if (upstream) {
+      PHALANX_LOG(kError, "upstream exclusive placement needs API access", {{"error", made.status().ToString()}});
       return 1;
+    } else {
+      PHALANX_LOG(kWarning, "no API access: planner check disabled", {{"error", made.status().ToString()}});
     }
-    absl::StatusOr<std::unique_ptr<phalanx::kube::HttpClient>> made = phalanx::kube::HttpClient::Create(*config);
-    if (!made.ok()) {
-      PHALANX_LOG(kError, "cannot build API client", {{"error", made.status().ToString()}});
-      return 1;
-    }
-    client = *std::move(made);
+  }
+  if (upstream) {
     view = std::make_unique<phalanx::webhook::ClusterView>(*client);
     view->Start();
     // Until the first lists are in, followers are refused with the transient "expected 1 leader pod"
@@ -163,6 +191,15 @@ int main(int argc, char** argv) {
       PHALANX_LOG(kWarning, "pod and node caches not synced after 30s; serving anyway");
     }
     options.pod_webhook.lookup = view.get();
+  } else if (planner_check && client) {
+    char host[256] = {0};
+    gethostname(host, sizeof(host) - 1);
+    planner_options.reporting_instance = host;
+    planner = std::make_unique<phalanx::webhook::PlannerWatch>(*client, planner_options);
+    planner->Start();
+    phalanx::webhook::PlannerWatch* watch = planner.get();
+    options.pod_webhook.on_gated = [watch](const phalanx::api::Pod& pod) { watch->NoteGated(pod); };
+    options.extra_metrics = [watch] { return watch->RenderMetrics(); };
   }
   PHALANX_LOG(kInfo, "exclusive placement",
               {{"mode", std::string(phalanx::webhook::ExclusivePlacementModeName(mode))}});
@@ -211,6 +248,7 @@ int main(int argc, char** argv) {
   }
   waiter.join();
   if (view) view->Stop();
+  if (planner) planner->Stop();
   PHALANX_LOG(kInfo, "stopped");
   return 0;
 }
