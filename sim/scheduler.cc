@@ -186,6 +186,7 @@ struct Scheduler::PodRecord {
   api::PodScheduling scheduling;
   std::string decode_error;  // non-empty: the pod could not be read
   std::string signature;     // what a scheduling decision may depend on (spec, phase, labels, deletion)
+  std::string spec_text;     // spec as compact JSON (`scheduling` is decoded from it alone)
   bool candidate = false;
 };
 
@@ -431,8 +432,18 @@ void Scheduler::OnPod(const kube::Object* old_obj, const kube::Object* new_obj) 
     json labels = doc.contains("metadata") && doc["metadata"].is_object()
                       ? doc["metadata"].value("labels", json::object())
                       : json::object();
-    rec->signature = absl::StrCat(JsonText(spec), "|", rec->phase, "|", rec->deleting ? "d" : "", "|", JsonText(labels));
-    if (rec->decode_error.empty()) {
+    rec->spec_text = JsonText(spec);
+    rec->signature = absl::StrCat(rec->spec_text, "|", rec->phase, "|", rec->deleting ? "d" : "", "|", JsonText(labels));
+    std::shared_ptr<const PodRecord> before;
+    {
+      absl::MutexLock l(&mu_);
+      auto it = pods_by_key_.find(key);
+      if (it != pods_by_key_.end()) before = it->second;
+    }
+    if (rec->decode_error.empty() && before != nullptr && before->decode_error.empty() &&
+        before->spec_text == rec->spec_text) {
+      rec->scheduling = before->scheduling;  // a status or metadata change: the spec reads the same
+    } else if (rec->decode_error.empty()) {
       absl::StatusOr<api::ClusterState> st = DecodeOne(doc, "Pod");
       if (!st.ok()) {
         rec->decode_error = std::string(st.status().message());
