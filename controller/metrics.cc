@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/process_metrics.h"
 #include "common/version.h"
 
 namespace phalanx::controller {
@@ -67,7 +68,7 @@ uint64_t Metrics::Errors() const {
 
 std::string Metrics::Render() const {
   absl::MutexLock l(&mu_);
-  std::string out = BuildInfoMetric();
+  std::string out = BuildInfoMetric() + ProcessMetricsText();
   auto counter = [&](const char* name, const char* help,
                      const std::map<std::pair<std::string, std::string>, uint64_t>& values) {
     absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n");

@@ -2,6 +2,7 @@
 //
 // Controller metrics in Prometheus text format (0.0.4):
 //   phalanx_build_info{version,commit}              gauge, always 1 (common/version.h)
+//   process_resident_memory_bytes, process_start_time_seconds   gauges (common/process_metrics.h)
 //   jobset_completed_total{jobset_name,namespace}   counter (upstream name)
 //   jobset_failed_total{jobset_name,namespace}      counter (upstream name)
 //   phalanx_controller_reconcile_total{result}      counter, result = success | error

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/strings.h"
+#include "common/process_metrics.h"
 #include "common/version.h"
 
 namespace phalanx::extender {
@@ -77,7 +78,7 @@ uint64_t Metrics::Pinned() const {
 
 std::string Metrics::Render() const {
   std::function<StateCounts()> counts;
-  std::string out = BuildInfoMetric();
+  std::string out = BuildInfoMetric() + ProcessMetricsText();
   {
     absl::MutexLock lock(&mu_);
     counts = counts_;

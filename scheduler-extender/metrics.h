@@ -2,6 +2,7 @@
 //
 // Extender metrics in Prometheus text format (0.0.4):
 //   phalanx_build_info{version,commit}              gauge, always 1 (common/version.h)
+//   process_resident_memory_bytes, process_start_time_seconds   gauges (common/process_metrics.h)
 //   phalanx_extender_requests_total{verb,result}        counter; verb = filter | prioritize, result = ok | bad_request | error
 //   phalanx_extender_request_duration_seconds{verb}     histogram: server time, body in → body out
 //   phalanx_extender_plan_rounds_total                  counter

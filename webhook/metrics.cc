@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/process_metrics.h"
 #include "common/version.h"
 
 namespace phalanx::webhook {
@@ -57,7 +58,7 @@ uint64_t Metrics::RequestCount(std::string_view path, std::string_view result) c
 
 std::string Metrics::Render() const {
   absl::MutexLock lock(&mu_);
-  std::string out = BuildInfoMetric();
+  std::string out = BuildInfoMetric() + ProcessMetricsText();
   out +=
       "# HELP phalanx_webhook_requests_total Admission and probe requests by path and result.\n"
       "# TYPE phalanx_webhook_requests_total counter\n";

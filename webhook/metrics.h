@@ -2,6 +2,7 @@
 //
 // Request metrics for the webhook in Prometheus text exposition format (version 0.0.4):
 //   phalanx_build_info{version,commit}              gauge, always 1 (common/version.h)
+//   process_resident_memory_bytes, process_start_time_seconds   gauges (common/process_metrics.h)
 //   phalanx_webhook_requests_total{path,result}            counter
 //   phalanx_webhook_request_duration_seconds{path}          histogram (server time, body in → body out)
 //   phalanx_webhook_certificate_reloads_total               counter

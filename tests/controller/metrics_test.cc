@@ -38,6 +38,16 @@ TEST(MetricsTest, BuildInfo) {
       << text;
 }
 
+// The process gauges every binary carries: resident memory (a positive byte count) and start time.
+TEST(MetricsTest, ProcessGauges) {
+  const std::string text = Metrics().Render();
+  size_t at = text.find("\nprocess_resident_memory_bytes ");
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_GT(std::stoll(text.substr(at + 31)), 0) << text;
+  EXPECT_TRUE(absl::StrContains(text, "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds "))
+      << text;
+}
+
 TEST(MetricsTest, LabelValuesAreEscaped) {
   Metrics m;
   m.JobSetFailed("a\"b", "n");

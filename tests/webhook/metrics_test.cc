@@ -51,6 +51,15 @@ TEST(MetricsTest, BuildInfo) {
   EXPECT_FALSE(Version().empty());
 }
 
+// The process gauges every binary carries: resident memory (a positive byte count) and start time.
+TEST(MetricsTest, ProcessGauges) {
+  const std::string text = Metrics().Render();
+  size_t at = text.find("\nprocess_resident_memory_bytes ");
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_GT(std::stoll(text.substr(at + 31)), 0) << text;
+  EXPECT_THAT(text, HasSubstr("# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds "));
+}
+
 TEST(MetricsTest, CertificateReloads) {
   Metrics m;
   EXPECT_THAT(m.Render(), HasSubstr("phalanx_webhook_certificate_reloads_total 0\n"));
