@@ -1,5 +1,6 @@
 #include "sim/kubelet.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,8 @@ namespace phalanx::sim {
 namespace {
 
 using nlohmann::json;
+
+constexpr char kUnreachableTaint[] = "node.kubernetes.io/unreachable";
 
 std::string Str(const json& obj, const char* key) {
   if (!obj.is_object()) return "";
@@ -50,11 +53,70 @@ std::string WithStatus(json pod, const json& status) {
   return JsonText(pod);
 }
 
+std::string PhaseOf(const json& pod) {
+  std::string phase = Str(pod.value("status", json::object()), "phase");
+  return phase.empty() ? "Pending" : phase;
+}
+
+// The terminated status of a pod ending now: the first container with `exit_code`/`reason`, the
+// others Completed (fixtures api/patch-pod-status-succeeded-index0, api/patch-pod-status-failed).
+json TerminatedStatus(const json& pod, int exit_code, const std::string& reason, const std::string& now) {
+  const json spec = pod.value("spec", json::object());
+  const json status = pod.value("status", json::object());
+  std::string default_start = Str(status, "startTime");
+  if (default_start.empty()) default_start = now;
+  std::map<std::string, std::string> started_at;  // container → when its running state began
+  if (status.is_object() && status.contains("containerStatuses") && status["containerStatuses"].is_array()) {
+    for (const json& cs : status["containerStatuses"]) {
+      if (!cs.is_object() || !cs.contains("state") || !cs["state"].is_object()) continue;
+      const json& st = cs["state"];
+      if (st.contains("running")) started_at[Str(cs, "name")] = Str(st["running"], "startedAt");
+    }
+  }
+  json containers = json::array();
+  bool first = true;
+  if (spec.is_object() && spec.contains("containers") && spec["containers"].is_array()) {
+    for (const json& c : spec["containers"]) {
+      const std::string name = Str(c, "name");
+      const int code = first ? exit_code : 0;
+      std::string why = code == 0 ? "Completed" : (reason.empty() ? "Error" : reason);
+      auto s = started_at.find(name);
+      const std::string started = s != started_at.end() && !s->second.empty() ? s->second : default_start;
+      containers.push_back({{"name", name},
+                            {"ready", false},
+                            {"started", false},
+                            {"restartCount", 0},
+                            {"image", Str(c, "image")},
+                            {"imageID", ""},
+                            {"state",
+                             {{"terminated",
+                               {{"exitCode", code}, {"reason", why}, {"startedAt", started}, {"finishedAt", now}}}}}});
+      first = false;
+    }
+  }
+  const bool ok = exit_code == 0;
+  const char* cond_reason = ok ? "PodCompleted" : "PodFailed";
+  return {{"phase", ok ? "Succeeded" : "Failed"},
+          {"conditions", json::array({Condition("Ready", "False", now, cond_reason),
+                                      Condition("ContainersReady", "False", now, cond_reason)})},
+          {"containerStatuses", containers}};
+}
+
 }  // namespace
 
-Kubelet::Kubelet(kube::Client& client, KubeletOptions options) : client_(client), options_(options) {}
+Kubelet::Kubelet(kube::Client& client, KubeletOptions options)
+    : client_(client),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : real_clock_) {}
 
 Kubelet::~Kubelet() { Stop(); }
+
+void Kubelet::Setup() {
+  if (pods_ != nullptr) return;
+  pods_ = std::make_unique<kube::Informer>(client_, kube::kPods);
+  auto changed = [this](const kube::Object& o) { Enqueue(o.meta.namespace_, o.meta.name); };
+  pods_->AddHandlers({changed, [changed](const kube::Object&, const kube::Object& o) { changed(o); }, changed});
+}
 
 void Kubelet::Start() {
   {
@@ -62,9 +124,7 @@ void Kubelet::Start() {
     if (started_) return;
     started_ = true;
   }
-  pods_ = std::make_unique<kube::Informer>(client_, kube::kPods);
-  auto changed = [this](const kube::Object& o) { Enqueue(o.meta.namespace_, o.meta.name); };
-  pods_->AddHandlers({changed, [changed](const kube::Object&, const kube::Object& o) { changed(o); }, nullptr});
+  Setup();
   pods_->Start();
   worker_ = std::thread([this] { Run(); });
 }
@@ -86,63 +146,161 @@ void Kubelet::Enqueue(const std::string& ns, const std::string& name) {
   queue_.insert({ns, name});
 }
 
+void Kubelet::EnqueueNode(const std::string& node) {
+  absl::MutexLock l(&mu_);
+  auto it = pods_by_node_.find(node);
+  if (it != pods_by_node_.end()) queue_.insert(it->second.begin(), it->second.end());
+}
+
 void Kubelet::Run() {
-  std::set<Key> retry;
   while (true) {
-    std::set<Key> batch;
     {
       absl::MutexLock l(&mu_);
+      absl::Duration wait = absl::Milliseconds(200);
+      if (!ending_order_.empty()) {
+        wait = std::clamp(ending_order_.begin()->first - clock_.Now(), absl::Milliseconds(1), wait);
+      }
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
-      mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(200));
+      mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
       if (stopping_) return;
-      batch.swap(queue_);
     }
-    batch.insert(retry.begin(), retry.end());
-    retry.clear();
-    for (const Key& key : batch) {
-      if (!SyncPod(key)) retry.insert(key);
-    }
+    Pass();
   }
 }
 
-bool Kubelet::SyncPod(const Key& key) {
+bool Kubelet::Pass() {
+  std::set<Key> batch;
+  {
+    absl::MutexLock l(&mu_);
+    batch.swap(queue_);
+    batch.insert(retry_.begin(), retry_.end());
+    retry_.clear();
+  }
+  bool wrote = false;
+  for (const Key& key : batch) {
+    if (!SyncPod(key, &wrote)) {
+      absl::MutexLock l(&mu_);
+      retry_.insert(key);
+    }
+  }
+  // Pods whose run is over.
+  const absl::Time now = clock_.Now();
+  std::vector<std::pair<Key, Ending>> due;
+  {
+    absl::MutexLock l(&mu_);
+    for (auto it = ending_order_.begin(); it != ending_order_.end() && it->first <= now; ++it) {
+      due.emplace_back(it->second, endings_.at(it->second));
+    }
+  }
+  for (const auto& [key, ending] : due) {
+    absl::Status st = EndPod(key, ending.exit_code, ending.reason);
+    if (st.ok()) wrote = true;
+    if (st.ok() || absl::IsNotFound(st) || absl::IsFailedPrecondition(st)) {
+      absl::MutexLock l(&mu_);
+      auto it = endings_.find(key);
+      if (it != endings_.end() && it->second.at == ending.at) {
+        ending_order_.erase({it->second.at, key});
+        endings_.erase(it);
+      }
+    }
+    // Other failures: tried again on the next pass.
+  }
+  return wrote;
+}
+
+bool Kubelet::Step() {
+  Setup();
+  bool progress = pods_->Pump() > 0;
+  // Every write comes back as an event; a pass that wrote nothing and saw nothing new ends the step
+  // (a failed write is retried on the next Step()).
+  while (true) {
+    const bool wrote = Pass();
+    const size_t seen = pods_->Pump();
+    progress = progress || wrote || seen > 0;
+    if (!wrote && seen == 0) break;
+  }
+  return progress;
+}
+
+absl::Time Kubelet::NextWakeup() const {
+  absl::MutexLock l(&mu_);
+  return ending_order_.empty() ? absl::InfiniteFuture() : ending_order_.begin()->first;
+}
+
+bool Kubelet::SyncPod(const Key& key, bool* wrote) {
   std::shared_ptr<const kube::Object> obj = pods_->Get(key.first, key.second);
-  if (obj == nullptr) return true;
+  auto forget = [&] {
+    absl::MutexLock l(&mu_);
+    auto it = endings_.find(key);
+    if (it == endings_.end()) return;
+    ending_order_.erase({it->second.at, key});
+    endings_.erase(it);
+  };
+  auto place = [&](const std::string& node) {  // keeps pods_by_node_ in line
+    absl::MutexLock l(&mu_);
+    auto it = node_of_.find(key);
+    if (it != node_of_.end()) {
+      if (it->second == node) return;
+      auto n = pods_by_node_.find(it->second);
+      if (n != pods_by_node_.end()) {
+        n->second.erase(key);
+        if (n->second.empty()) pods_by_node_.erase(n);
+      }
+      node_of_.erase(it);
+    }
+    if (node.empty()) return;
+    node_of_[key] = node;
+    pods_by_node_[node].insert(key);
+  };
+  if (obj == nullptr) {
+    forget();
+    place("");
+    return true;
+  }
   json pod = json::parse(obj->json, nullptr, false);
   if (!pod.is_object()) return true;
   const std::string node = Str(pod.value("spec", json::object()), "nodeName");
-  std::string phase = Str(pod.value("status", json::object()), "phase");
-  if (phase.empty()) phase = "Pending";
+  const std::string phase = PhaseOf(pod);
+  place(node);
 
   if (obj->meta.deletion_timestamp) {
     if (!options_.finish_deletions) return true;
+    forget();
     kube::DeleteOptions opts;
     opts.grace_period_seconds = 0;
     opts.precondition_uid = obj->meta.uid;
     absl::Status st = client_.Delete(kube::kPods, key.first, key.second, opts);
     if (st.ok()) {
+      *wrote = true;
       absl::MutexLock l(&mu_);
       ++deletions_;
     }
     return st.ok() || absl::IsNotFound(st) || absl::IsAborted(st);
   }
-  if (node.empty() || phase == "Succeeded" || phase == "Failed") return true;
+  if (node.empty() || phase == "Succeeded" || phase == "Failed") {
+    if (phase == "Succeeded" || phase == "Failed") forget();
+    return true;
+  }
 
   bool node_failed;
   {
     absl::MutexLock l(&mu_);
     node_failed = failed_nodes_.count(node) > 0;
   }
-  const std::string now = kube::FormatTime(absl::Now());
+  const std::string now = kube::FormatTime(clock_.Now());
   std::string updated;
+  bool starting = false;
   if (node_failed) {
     json status = {{"phase", "Failed"},
                    {"reason", "NodeLost"},
                    {"message", absl::StrCat("Node ", node, " which was running pod ", key.second, " is unresponsive")},
                    {"conditions", json::array({Condition("Ready", "False", now, "PodFailed"),
-                                               Condition("ContainersReady", "False", now, "PodFailed")})}};
+                                               Condition("ContainersReady", "False", now, "PodFailed"),
+                                               Condition("DisruptionTarget", "True", now, "DeletionByTaintManager",
+                                                         "Taint manager: deleting due to NoExecute taint")})}};
     updated = WithStatus(pod, status);
   } else if (phase == "Pending" && options_.start_pods) {
+    starting = true;
     json containers = json::array();
     const json spec = pod.value("spec", json::object());
     if (spec.is_object() && spec.contains("containers") && spec["containers"].is_array()) {
@@ -168,11 +326,24 @@ bool Kubelet::SyncPod(const Key& key) {
   }
   absl::StatusOr<kube::Object> written = client_.UpdateStatus(kube::kPods, key.first, updated);
   if (written.ok()) {
+    *wrote = true;
+    std::optional<PodRun> run;
+    if (starting && options_.run) run = options_.run(*written);
     absl::MutexLock l(&mu_);
     if (node_failed) {
       ++failed_pods_;
+      auto it = endings_.find(key);
+      if (it != endings_.end()) {
+        ending_order_.erase({it->second.at, key});
+        endings_.erase(it);
+      }
     } else {
       ++started_pods_;
+      if (run.has_value()) {
+        Ending e{clock_.Now() + std::max(run->duration, absl::ZeroDuration()), run->exit_code, run->reason};
+        ending_order_.insert({e.at, key});
+        endings_[key] = std::move(e);
+      }
     }
     return true;
   }
@@ -180,8 +351,47 @@ bool Kubelet::SyncPod(const Key& key) {
   return absl::IsNotFound(written.status()) || absl::IsAborted(written.status());
 }
 
+absl::Status Kubelet::EndPod(const Key& key, int exit_code, const std::string& reason) {
+  bool wrote = false;
+  absl::Status st = kube::RetryOnConflict([&]() -> absl::Status {
+    absl::StatusOr<kube::Object> got = client_.Get(kube::kPods, key.first, key.second);
+    if (!got.ok()) return got.status();
+    json pod = json::parse(got->json, nullptr, false);
+    if (!pod.is_object()) return absl::FailedPreconditionError("pod is not a JSON object");
+    if (PhaseOf(pod) != "Running" || got->meta.deletion_timestamp) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("pod ", key.first, "/", key.second, " is not running (phase ", PhaseOf(pod), ")"));
+    }
+    const std::string now = kube::FormatTime(clock_.Now());
+    absl::Status w = client_.UpdateStatus(kube::kPods, key.first, WithStatus(pod, TerminatedStatus(pod, exit_code, reason, now)))
+                         .status();
+    wrote = w.ok();
+    return w;
+  });
+  if (wrote) {
+    absl::MutexLock l(&mu_);
+    ++finished_pods_;
+  }
+  return st;
+}
+
+absl::Status Kubelet::FailPod(const std::string& ns, const std::string& name, int exit_code,
+                              const std::string& reason) {
+  const Key key{ns, name};
+  absl::Status st = EndPod(key, exit_code == 0 ? 1 : exit_code, reason);
+  if (st.ok()) {
+    absl::MutexLock l(&mu_);
+    auto it = endings_.find(key);
+    if (it != endings_.end()) {
+      ending_order_.erase({it->second.at, key});
+      endings_.erase(it);
+    }
+  }
+  return st;
+}
+
 absl::Status Kubelet::SetNodeReady(const std::string& node, bool ready) {
-  const std::string now = kube::FormatTime(absl::Now());
+  const std::string now = kube::FormatTime(clock_.Now());
   json cond = ready ? Condition("Ready", "True", now, "KubeletReady", "kubelet is posting ready status")
                     : Condition("Ready", "False", now, "KubeletNotReady", "node failed (emulated by sim::Kubelet)");
   cond["lastHeartbeatTime"] = now;
@@ -191,21 +401,52 @@ absl::Status Kubelet::SetNodeReady(const std::string& node, bool ready) {
   return written.status();
 }
 
+absl::Status Kubelet::SetUnreachableTaint(const std::string& node, bool present) {
+  return kube::RetryOnConflict([&]() -> absl::Status {
+    absl::StatusOr<kube::Object> got = client_.Get(kube::kNodes, "", node);
+    if (!got.ok()) return got.status();
+    json doc = json::parse(got->json, nullptr, false);
+    if (!doc.is_object()) return absl::InternalError(absl::StrCat("node ", node, " is not a JSON object"));
+    if (!doc.contains("spec") || !doc["spec"].is_object()) doc["spec"] = json::object();
+    json& spec = doc["spec"];
+    json taints = json::array();
+    bool had = false;
+    if (spec.contains("taints") && spec["taints"].is_array()) {
+      for (const json& t : spec["taints"]) {
+        if (Str(t, "key") == kUnreachableTaint && Str(t, "effect") == "NoExecute") {
+          had = true;
+          if (!present) continue;
+        }
+        taints.push_back(t);
+      }
+    }
+    if (had == present) return absl::OkStatus();
+    if (present) {
+      taints.push_back({{"key", kUnreachableTaint}, {"effect", "NoExecute"},
+                        {"timeAdded", kube::FormatTime(clock_.Now())}});
+    }
+    if (taints.empty()) {
+      spec.erase("taints");
+    } else {
+      spec["taints"] = taints;
+    }
+    return client_.Update(kube::kNodes, "", JsonText(doc)).status();
+  });
+}
+
 absl::Status Kubelet::FailNode(const std::string& node) {
   {
     absl::MutexLock l(&mu_);
     failed_nodes_.insert(node);
   }
   absl::Status st = SetNodeReady(node, false);
+  if (st.ok()) st = SetUnreachableTaint(node, true);
   if (!st.ok()) {
     absl::MutexLock l(&mu_);
     failed_nodes_.erase(node);
     return st;
   }
-  // Every pod on the node gets looked at again.
-  if (pods_ != nullptr) {
-    for (const auto& p : pods_->Snapshot()) Enqueue(p->meta.namespace_, p->meta.name);
-  }
+  EnqueueNode(node);  // every pod on the node gets looked at again
   return absl::OkStatus();
 }
 
@@ -215,10 +456,9 @@ absl::Status Kubelet::RecoverNode(const std::string& node) {
     failed_nodes_.erase(node);
   }
   absl::Status st = SetNodeReady(node, true);
+  if (st.ok()) st = SetUnreachableTaint(node, false);
   if (!st.ok()) return st;
-  if (pods_ != nullptr) {
-    for (const auto& p : pods_->Snapshot()) Enqueue(p->meta.namespace_, p->meta.name);
-  }
+  EnqueueNode(node);
   return absl::OkStatus();
 }
 
@@ -229,6 +469,10 @@ int64_t Kubelet::PodsStarted() const {
 int64_t Kubelet::PodsFailed() const {
   absl::MutexLock l(&mu_);
   return failed_pods_;
+}
+int64_t Kubelet::PodsFinished() const {
+  absl::MutexLock l(&mu_);
+  return finished_pods_;
 }
 int64_t Kubelet::DeletionsFinished() const {
   absl::MutexLock l(&mu_);
