@@ -90,6 +90,7 @@ void ExtenderState::OnPod(std::string_view pod_json) {
   absl::StatusOr<api::PodInfo> pod = DecodePodInfo(pod_json);
   if (!pod.ok() || !pod->metadata.uid.has_value()) return;
   const std::string& uid = *pod->metadata.uid;
+  MemberClaim claim = ClaimOf(*pod);
   std::optional<GatedPod> gated;
   const auto& gates = pod->scheduling.scheduling_gates;
   const bool ours = std::find(gates.begin(), gates.end(), std::string(api::kPlacementGate)) != gates.end();
@@ -100,6 +101,7 @@ void ExtenderState::OnPod(std::string_view pod_json) {
         gated->ns = pod->metadata.namespace_or_default();
         gated->name = pod->metadata.name_or_empty();
         gated->job = *job;
+        gated->owner_job = claim.owner_job;
         gated->shape = *std::move(shape);
         gated->only_our_gate = gates.size() == 1;
         gated->resource_version = pod->metadata.resource_version.value_or("");
@@ -108,7 +110,18 @@ void ExtenderState::OnPod(std::string_view pod_json) {
   }
   std::optional<placement::BoundPod> bound = ToBoundPod(*pod);
   absl::MutexLock lock(&mu_);
+  pending_members_.erase(uid);
   if (bound.has_value()) {
+    if (bound->job.has_value()) {
+      auto known = jobset_names_.find(bound->job->jobset_uid);
+      if (known == jobset_names_.end()) {
+        // Checked when the JobSet arrives; until then the pod counts as nobody's.
+        pending_members_[uid] = {*bound, std::move(claim)};
+        bound->job.reset();
+      } else if (!ClaimHolds(claim, *bound->job, known->second.ns, known->second.name)) {
+        bound->job.reset();
+      }
+    }
     cluster_.UpsertPod(*bound);
   } else {
     cluster_.RemovePod(uid);
@@ -131,17 +144,43 @@ void ExtenderState::OnPodDeleted(std::string_view uid) {
   absl::MutexLock lock(&mu_);
   cluster_.RemovePod(uid);
   gated_.erase(std::string(uid));
+  pending_members_.erase(std::string(uid));
 }
 
 void ExtenderState::OnJobSet(std::string_view jobset_json) {
   absl::StatusOr<api::JobSet> js = api::DecodeJobSet(jobset_json);
   if (!js.ok() || !js->metadata.uid.has_value()) return;
   absl::MutexLock lock(&mu_);
+  auto [name, added] = jobset_names_.try_emplace(*js->metadata.uid);
+  if (added) {
+    name->second = {js->metadata.namespace_or_default(), js->metadata.name_or_empty()};
+    ResolvePendingLocked(*js->metadata.uid);
+  }
   UpsertJobSetLocked(*js);
+}
+
+void ExtenderState::ResolvePendingLocked(const std::string& uid) {
+  if (pending_members_.empty()) return;
+  const JobSetName& name = jobset_names_.at(uid);
+  for (auto it = pending_members_.begin(); it != pending_members_.end();) {
+    PendingMember& m = it->second;
+    if (m.pod.job->jobset_uid != uid) {
+      ++it;
+      continue;
+    }
+    if (ClaimHolds(m.claim, *m.pod.job, name.ns, name.name)) cluster_.UpsertPod(m.pod);
+    pending_members_.erase(it++);
+  }
+}
+
+bool ExtenderState::ClaimHoldsLocked(const MemberClaim& claim, const JobKey& job) const {
+  auto known = jobset_names_.find(job.jobset_uid);
+  return known != jobset_names_.end() && ClaimHolds(claim, job, known->second.ns, known->second.name);
 }
 
 void ExtenderState::OnJobSetDeleted(std::string_view uid) {
   absl::MutexLock lock(&mu_);
+  jobset_names_.erase(std::string(uid));
   auto it = jobsets_.find(std::string(uid));
   if (it == jobsets_.end()) return;
   ReleaseJobSetLocked(it->second);
@@ -332,6 +371,8 @@ void ExtenderState::CollectPinsLocked(PlanActions& out) {
     if (!found.has_value() || stranded_.contains(p.job)) continue;
     auto js = jobsets_.find(p.job.jobset_uid);
     if (js == jobsets_.end() || !js->second.active) continue;
+    // A pod that copied the gang's labels is never ungated nor pinned by us.
+    if (!ClaimHolds({p.ns, p.owner_job}, p.job, js->second.ref.ns, js->second.ref.name)) continue;
     if (!GangRecordedLocked(js->second, found->first->gang)) continue;
     const DomainId domain = found->second->domain;
     absl::StatusOr<api::JsonPatch> patch = domain != kNoDomain ? PinPatch(p.shape, TargetLocked(domain))
@@ -520,12 +561,24 @@ void ExtenderState::SetLeading(bool leading) {
 
 // --- scheduler calls ---------------------------------------------------------------------------
 
+namespace {
+
+// A pod whose labels name a Job it does not belong to: still a JobSet pod (never let into reserved
+// domains, even with allow_non_jobset_pods_in_reserved_domains), but of a Job no reservation has.
+void MakeNonMember(placement::PodDemand& demand) { demand.job = JobKey{"", "", -1}; }
+
+}  // namespace
+
 placement::FilterResult ExtenderState::Filter(const api::PodInfo& pod, absl::Span<const std::string_view> names) {
   placement::PodDemand demand = ToPodDemand(pod);
   if (demand.job.has_value() && !demand.exclusive_key.empty()) {
     bool reserve = false;
     {
       absl::ReaderMutexLock lock(&mu_);
+      if (!ClaimHoldsLocked(ClaimOf(pod), *demand.job)) {
+        MakeNonMember(demand);
+        return placement::Filter(cluster_, reservations_, demand, names, options_.filter);
+      }
       reserve = leading_ && !reservations_.FindJob(*demand.job).has_value();
     }
     if (reserve) {
@@ -548,12 +601,14 @@ placement::FilterResult ExtenderState::Filter(const api::PodInfo& pod, absl::Spa
     }
   }
   absl::ReaderMutexLock lock(&mu_);
+  if (demand.job.has_value() && !ClaimHoldsLocked(ClaimOf(pod), *demand.job)) MakeNonMember(demand);
   return placement::Filter(cluster_, reservations_, demand, names, options_.filter);
 }
 
 std::vector<int64_t> ExtenderState::Prioritize(const api::PodInfo& pod, absl::Span<const std::string_view> names) {
   placement::PodDemand demand = ToPodDemand(pod);
   absl::ReaderMutexLock lock(&mu_);
+  if (demand.job.has_value() && !ClaimHoldsLocked(ClaimOf(pod), *demand.job)) MakeNonMember(demand);
   return placement::Prioritize(cluster_, reservations_, demand, names, options_.filter);
 }
 

@@ -16,6 +16,9 @@
 //    scheduling gate but ours), and which Events to send (a gang waits, with the engine's reason — sent
 //    again only when the reason changes — and a gang is placed). The planner carries the actions out and
 //    reports back with Recorded() / Pinned() / PinFailed().
+// Gang membership is checked through the owner chain (to_placement.h ClaimHolds), not taken from the
+// labels: a pod whose claim does not hold is no member — it is never pinned, holds nothing of the
+// gang's reservation, does not count as the Job's pod, and /filter keeps it out of reserved domains.
 // Without the pod webhook (pods never gated) Filter() reserves a member's gang on first sight through the
 // same Reserve call; the planner then records it.
 // Thread-safe: one mutex; Filter/Prioritize take it shared unless they must reserve.
@@ -43,6 +46,7 @@
 #include "placement/reserve.h"
 #include "scheduler-extender/pinning.h"
 #include "scheduler-extender/reservation_record.h"
+#include "scheduler-extender/to_placement.h"
 
 namespace phalanx::extender {
 
@@ -163,6 +167,7 @@ class ExtenderState {
     std::string ns;
     std::string name;
     placement::JobKey job;
+    std::string owner_job;  // MemberClaim::owner_job: checked against the JobSet before pinning
     PinShape shape;
     bool only_our_gate = false;
     bool in_flight = false;       // a pin patch was handed out and not reported yet
@@ -171,6 +176,19 @@ class ExtenderState {
     std::string resource_version;
   };
 
+  // A bound pod whose claimed JobSet was not known when the pod was seen: held in the cluster without
+  // its Job until the JobSet arrives and the claim can be checked (informers list in any order).
+  struct PendingMember {
+    placement::BoundPod pod;  // with the claimed job
+    MemberClaim claim;
+  };
+
+  // True when the pod's claim on `job` holds against the JobSet known by job.jobset_uid
+  // (to_placement.h ClaimHolds); false when that JobSet is unknown.
+  bool ClaimHoldsLocked(const MemberClaim& claim, const placement::JobKey& job) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Resolves the pending members of JobSet `uid`, which has just become known.
+  void ResolvePendingLocked(const std::string& uid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UpsertJobSetLocked(const api::JobSet& js) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseJobSetLocked(JobSetEntry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops the gang's reservation (if any) and its place in the queue.
@@ -198,6 +216,14 @@ class ExtenderState {
   placement::PlanQueue queue_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, JobSetEntry> jobsets_ ABSL_GUARDED_BY(mu_);  // by uid
   absl::flat_hash_map<std::string, GatedPod> gated_ ABSL_GUARDED_BY(mu_);  // by pod uid
+  absl::flat_hash_map<std::string, PendingMember> pending_members_ ABSL_GUARDED_BY(mu_);  // by pod uid
+  // Namespace and name of every JobSet seen (with or without placement), by uid: what claims are
+  // checked against.
+  struct JobSetName {
+    std::string ns;
+    std::string name;
+  };
+  absl::flat_hash_map<std::string, JobSetName> jobset_names_ ABSL_GUARDED_BY(mu_);
   bool dirty_ ABSL_GUARDED_BY(mu_) = true;        // something changed since the last Sync
   bool nodes_changed_ ABSL_GUARDED_BY(mu_) = true;  // re-check reserved gangs' domains
   bool final_adoption_ ABSL_GUARDED_BY(mu_) = false;  // set by the first Plan

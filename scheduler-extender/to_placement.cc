@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "api/labels.h"
+#include "api/names.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 
@@ -63,6 +64,26 @@ std::optional<placement::JobKey> JobKeyOf(const api::PodInfo& pod) {
   int32_t index = 0;
   if (!uid || !rj || !idx || !absl::SimpleAtoi(*idx, &index)) return std::nullopt;
   return placement::JobKey{*std::move(uid), *std::move(rj), index};
+}
+
+MemberClaim ClaimOf(const api::PodInfo& pod) {
+  MemberClaim claim;
+  claim.ns = pod.metadata.namespace_or_default();
+  if (pod.metadata.owner_references.has_value()) {
+    for (const api::OwnerReference& o : *pod.metadata.owner_references) {
+      if (o.controller.value_or(false)) {
+        if (o.kind == "Job" && o.api_version == "batch/v1") claim.owner_job = o.name;
+        break;
+      }
+    }
+  }
+  return claim;
+}
+
+bool ClaimHolds(const MemberClaim& claim, const placement::JobKey& job, std::string_view jobset_namespace,
+                std::string_view jobset_name) {
+  return !claim.owner_job.empty() && claim.ns == jobset_namespace &&
+         claim.owner_job == api::ChildJobName(jobset_name, job.replicated_job, job.index);
 }
 
 std::optional<placement::BoundPod> ToBoundPod(const api::PodInfo& pod) {

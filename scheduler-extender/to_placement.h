@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "api/jobset.h"
@@ -21,6 +22,22 @@ placement::Node ToNode(const api::NodeInfo& node);
 // The Job a JobSet pod belongs to, from its labels jobset-uid, replicatedjob-name and job-index (all
 // three present and the index an integer), else nullopt.
 std::optional<placement::JobKey> JobKeyOf(const api::PodInfo& pod);
+
+// Gang membership through the owner chain (Pod -> Job -> JobSet). Labels are written by whoever
+// creates the pod, so they only claim a Job: a pod of another tenant can copy them. The claim holds
+// when the pod lives in the JobSet's namespace (the tenant boundary) and its controller owner is the
+// batch/v1 Job "<jobset>-<replicatedJob>-<index>" that the JobSet's controller creates for the key —
+// the JobSet name and namespace taken from the JobSet the extender knows by the claimed UID, never
+// from the pod. The API server does not authenticate ownerReferences, so within one namespace this is
+// as strong as any check can be (whoever may create pods there may also edit the JobSet); across
+// namespaces a copied label set never holds. No Job informer needed: one string comparison per pod.
+struct MemberClaim {
+  std::string ns;         // the pod's namespace
+  std::string owner_job;  // name of the controller owner when it is a batch/v1 Job, else ""
+};
+MemberClaim ClaimOf(const api::PodInfo& pod);
+bool ClaimHolds(const MemberClaim& claim, const placement::JobKey& job, std::string_view jobset_namespace,
+                std::string_view jobset_name);
 
 // The pod as a bound pod, or nullopt when it holds nothing (not bound, or Succeeded/Failed).
 // JobSet pods carry their JobKey.

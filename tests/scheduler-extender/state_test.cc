@@ -378,5 +378,102 @@ TEST_F(StateTest, JobSetsWithoutPlacementAreIgnored) {
   EXPECT_EQ(s.Counts().jobsets, 0u);
 }
 
+
+// Tenant isolation: gang membership comes from the owner chain, not from copied labels.
+nlohmann::json Impostor(nlohmann::json pod, const std::string& ns, const std::string& owner_job,
+                        const std::string& uid) {
+  pod["metadata"]["namespace"] = ns;
+  pod["metadata"]["uid"] = uid;
+  pod["metadata"]["name"] = "impostor-" + uid;
+  if (owner_job.empty()) {
+    pod["metadata"].erase("ownerReferences");
+  } else {
+    pod["metadata"]["ownerReferences"][0]["name"] = owner_job;
+  }
+  return pod;
+}
+
+TEST_F(StateTest, APodThatCopiesAGangsLabelsIsNeitherPinnedNorLetIntoItsDomain) {
+  ExtenderState s;
+  AddPools(s, 2, 2);
+  s.OnJobSet(JobSet("train", {{"workers", 1, 2}}, "u1").dump());
+  s.OnPod(Pod("train", "u1", "workers", 0, 0).dump());
+  const nlohmann::json real = Pod("train", "u1", "workers", 0, 1);
+  // Same labels and annotations; another namespace / no owner / an owner Job of another name.
+  const std::vector<nlohmann::json> impostors = {
+      Impostor(real, "tenant-b", "train-workers-0", "i1"),  // even the Job's name copied
+      Impostor(real, "default", "", "i2"),
+      Impostor(real, "default", "mine-workers-0", "i3"),
+  };
+  for (const nlohmann::json& p : impostors) s.OnPod(p.dump());
+  PlanActions a = PlanAndRecord(s);
+  ASSERT_EQ(a.records.size(), 1u);
+  const std::string domain = Record(a.records[0].value)["workers/0"];
+  PlanActions b = s.Plan(kNow);
+  ASSERT_EQ(b.pins.size(), 1u) << "only the real member is ungated and pinned";
+  EXPECT_EQ(b.pins[0].name, Pod("train", "u1", "workers", 0, 0)["metadata"]["name"]);
+
+  const std::string pool = domain.substr(domain.find("pool-") + 5);
+  std::vector<std::string> names = {"tpu-" + pool + "-0", "tpu-" + pool + "-1"};
+  std::vector<std::string_view> views(names.begin(), names.end());
+  EXPECT_EQ(s.Filter(PodInfo(real), views).passed(), 2u) << "the real member runs on its pool";
+  for (const nlohmann::json& p : impostors) {
+    placement::FilterResult f = s.Filter(PodInfo(p), views);
+    EXPECT_EQ(f.passed(), 0u) << p["metadata"]["uid"];
+    std::vector<int64_t> scores = s.Prioritize(PodInfo(p), views);
+    EXPECT_EQ(scores.size(), views.size());
+  }
+  // Also when pods of no JobSet may use idle reserved nodes: a pod claiming a JobSet is not such a pod.
+  StateOptions lax;
+  lax.filter.allow_non_jobset_pods_in_reserved_domains = true;
+  ExtenderState t(lax);
+  AddPools(t, 1, 2);
+  t.OnJobSet(JobSet("train", {{"workers", 1, 1}}, "u1").dump());
+  PlanAndRecord(t);
+  std::vector<std::string> one = {"tpu-0-0", "tpu-0-1"};
+  std::vector<std::string_view> one_views(one.begin(), one.end());
+  EXPECT_EQ(t.Filter(PodInfo(impostors[0]), one_views).passed(), 0u);
+}
+
+TEST_F(StateTest, ABoundImpostorDoesNotCountAsTheJobsPod) {
+  // A Job whose only "pod" on a pool that lost a node is an impostor moves as a Job without pods does.
+  ExtenderState s;
+  AddPools(s, 3, 2);
+  s.OnJobSet(JobSet("train", {{"workers", 1, 2}}, "u1").dump());
+  PlanActions a = PlanAndRecord(s);
+  const std::string before = Record(a.records[0].value)["workers/0"];
+  const std::string n = before.substr(before.find("pool-") + 5);
+  nlohmann::json fake = Impostor(Pod("train", "u1", "workers", 0, 0, {}, "tpu-" + n + "-0"), "tenant-b",
+                                 "train-workers-0", "i1");
+  fake["status"]["phase"] = "Running";
+  s.OnPod(fake.dump());
+  s.OnNode(testing::Node("tpu-" + n + "-1", {{kPoolKey, "pool-" + n}}, 4, /*ready=*/false).dump());
+  PlanActions b = s.Plan(kNow);
+  ASSERT_EQ(b.records.size(), 1u) << "the impostor held the Job on a broken pool";
+  EXPECT_NE(Record(b.records[0].value)["workers/0"], before);
+}
+
+TEST_F(StateTest, AMemberSeenBeforeItsJobSetCountsOnceTheJobSetArrives) {
+  ExtenderState first;
+  AddPools(first, 3, 2);
+  nlohmann::json js = JobSet("train", {{"workers", 1, 2}}, "u1");
+  first.OnJobSet(js.dump());
+  PlanActions a = PlanAndRecord(first);
+  js["metadata"]["annotations"]["phalanx.dev/reservations"] = a.records[0].value;
+  const std::string before = Record(a.records[0].value)["workers/0"];
+  const std::string n = before.substr(before.find("pool-") + 5);
+
+  // A restarted extender whose pod informer lists before its JobSet informer.
+  ExtenderState s;
+  AddPools(s, 3, 2);
+  nlohmann::json p0 = Pod("train", "u1", "workers", 0, 0, {}, "tpu-" + n + "-0");
+  p0["status"]["phase"] = "Running";
+  s.OnPod(p0.dump());
+  s.OnJobSet(js.dump());
+  s.OnNode(testing::Node("tpu-" + n + "-1", {{kPoolKey, "pool-" + n}}, 4, /*ready=*/false).dump());
+  EXPECT_TRUE(s.Plan(kNow).records.empty()) << "a Job with a running member is not moved";
+  EXPECT_EQ(s.WantedRecord("u1"), a.records[0].value);
+}
+
 }  // namespace
 }  // namespace phalanx::extender
