@@ -23,8 +23,6 @@ constexpr char kIndexKey[] = "batch.kubernetes.io/job-completion-index";
 
 json Parse(const std::string& text) { return json::parse(text, nullptr, false); }
 
-std::string Now() { return kube::FormatTime(absl::Now()); }
-
 json* FindCondition(json& status, const std::string& type) {
   if (!status.contains("conditions") || !status["conditions"].is_array()) return nullptr;
   for (json& c : status["conditions"]) {
@@ -39,8 +37,7 @@ bool ConditionTrue(json& status, const std::string& type) {
 }
 
 void SetCondition(json& status, const std::string& type, const std::string& cond_status, const std::string& reason,
-                  const std::string& message) {
-  std::string now = Now();
+                  const std::string& message, const std::string& now) {
   json* c = FindCondition(status, type);
   if (c != nullptr) {
     if ((*c)["status"] != cond_status) (*c)["lastTransitionTime"] = now;
@@ -78,10 +75,94 @@ int32_t IntOr(const json& obj, const char* key, int32_t def) {
   return def;
 }
 
+std::string StrOf(const json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// What spec.podFailurePolicy decides for one Failed pod.
+struct PolicyOutcome {
+  enum class Action { kCount, kIgnore, kFailJob } action = Action::kCount;
+  std::string message;  // for kFailJob
+};
+
+// The first rule of `policy` matching the Failed `pod` (upstream's order: rules in order; within
+// onExitCodes, init containers then containers, non-zero exit codes of terminated containers only).
+PolicyOutcome MatchPodFailurePolicy(const json& policy, const json& pod, const std::string& ns) {
+  PolicyOutcome out;
+  if (!policy.is_object() || !policy.contains("rules") || !policy["rules"].is_array()) return out;
+  const std::string pod_name = pod["metadata"].value("name", "");
+  const json status = pod.value("status", json::object());
+  const json& rules = policy["rules"];
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const json& rule = rules[i];
+    if (!rule.is_object()) continue;
+    const std::string action = StrOf(rule, "action");
+    std::string matched;  // non-empty: the rule matches (the FailJob message)
+    if (rule.contains("onExitCodes") && rule["onExitCodes"].is_object()) {
+      const json& req = rule["onExitCodes"];
+      const std::string container = StrOf(req, "containerName");
+      const std::string op = StrOf(req, "operator");
+      std::set<int64_t> values;
+      if (req.contains("values") && req["values"].is_array()) {
+        for (const json& v : req["values"]) {
+          if (v.is_number_integer()) values.insert(v.get<int64_t>());
+        }
+      }
+      for (const char* list : {"initContainerStatuses", "containerStatuses"}) {
+        if (!matched.empty() || !status.is_object() || !status.contains(list) || !status[list].is_array()) continue;
+        for (const json& cs : status[list]) {
+          if (!cs.is_object() || !cs.contains("state") || !cs["state"].is_object()) continue;
+          const json& state = cs["state"];
+          if (!state.contains("terminated") || !state["terminated"].is_object()) continue;
+          const json& term = state["terminated"];
+          if (!term.contains("exitCode") || !term["exitCode"].is_number_integer()) continue;
+          const int64_t code = term["exitCode"].get<int64_t>();
+          const std::string name = StrOf(cs, "name");
+          if (code == 0 || (!container.empty() && name != container)) continue;
+          const bool in = values.count(code) > 0;
+          if ((op == "In" && in) || (op == "NotIn" && !in)) {
+            matched = absl::StrCat("Container ", name, " for pod ", ns, "/", pod_name, " failed with exit code ", code,
+                                   " matching FailJob rule at index ", i);
+            break;
+          }
+        }
+      }
+    } else if (rule.contains("onPodConditions") && rule["onPodConditions"].is_array()) {
+      for (const json& pattern : rule["onPodConditions"]) {
+        if (!matched.empty()) break;
+        const std::string type = StrOf(pattern, "type");
+        std::string want = StrOf(pattern, "status");
+        if (want.empty()) want = "True";
+        if (!status.is_object() || !status.contains("conditions") || !status["conditions"].is_array()) continue;
+        for (const json& c : status["conditions"]) {
+          if (StrOf(c, "type") == type && StrOf(c, "status") == want) {
+            matched = absl::StrCat("Pod ", ns, "/", pod_name, " has condition ", type,
+                                   " matching FailJob rule at index ", i);
+            break;
+          }
+        }
+      }
+    }
+    if (matched.empty()) continue;
+    if (action == "FailJob") {
+      out.action = PolicyOutcome::Action::kFailJob;
+      out.message = std::move(matched);
+    } else if (action == "Ignore") {
+      out.action = PolicyOutcome::Action::kIgnore;
+    }
+    return out;  // Count, FailIndex (not modelled): counted as usual
+  }
+  return out;
+}
+
 }  // namespace
 
 JobController::JobController(kube::MemoryCluster& cluster, JobControllerOptions options)
-    : cluster_(cluster), options_(options) {}
+    : cluster_(cluster), options_(options), clock_(options_.clock != nullptr ? *options_.clock : real_clock_) {}
+
+std::string JobController::Now() const { return kube::FormatTime(clock_.Now()); }
 
 JobController::~JobController() { Stop(); }
 
@@ -91,8 +172,19 @@ void JobController::Start() {
     if (started_) return;
     started_ = true;
   }
-  jobs_ = std::make_unique<kube::Informer>(cluster_, kube::kJobs);
-  pods_ = std::make_unique<kube::Informer>(cluster_, kube::kPods);
+  Setup();
+  jobs_->Start();
+  pods_->Start();
+  worker_ = std::thread([this] { Run(); });
+}
+
+void JobController::Setup() {
+  if (jobs_ != nullptr) return;
+  // Syncs read the cluster itself; the informers only say which Job to look at.
+  kube::InformerOptions io;
+  io.cache_transform = [](kube::Object& o) { o.json.clear(); };
+  jobs_ = std::make_unique<kube::Informer>(cluster_, kube::kJobs, io);
+  pods_ = std::make_unique<kube::Informer>(cluster_, kube::kPods, io);
   jobs_->AddHandlers({[this](const kube::Object& o) { Enqueue(o.meta.namespace_, o.meta.name); },
                       [this](const kube::Object&, const kube::Object& o) { Enqueue(o.meta.namespace_, o.meta.name); },
                       [this](const kube::Object& o) { Enqueue(o.meta.namespace_, o.meta.name); }});
@@ -102,9 +194,51 @@ void JobController::Start() {
   };
   pods_->AddHandlers({pod_changed, [pod_changed](const kube::Object&, const kube::Object& o) { pod_changed(o); },
                       pod_changed});
-  jobs_->Start();
-  pods_->Start();
-  worker_ = std::thread([this] { Run(); });
+}
+
+bool JobController::Step() {
+  Setup();
+  bool progress = jobs_->Pump() > 0;
+  progress = pods_->Pump() > 0 || progress;
+  const absl::Time now = clock_.Now();
+  {
+    absl::MutexLock l(&mu_);
+    for (auto it = retry_at_.begin(); it != retry_at_.end();) {
+      if (it->second > now) {
+        ++it;
+        continue;
+      }
+      if (queued_.insert(it->first).second) queue_.push_back(it->first);
+      it = retry_at_.erase(it);
+    }
+  }
+  while (true) {
+    std::pair<std::string, std::string> key;
+    {
+      absl::MutexLock l(&mu_);
+      if (queue_.empty()) break;
+      key = queue_.front();
+      queue_.pop_front();
+      queued_.erase(key);
+    }
+    progress = true;
+    absl::Status st = SyncJob(key.first, key.second);
+    if (!st.ok() && !absl::IsNotFound(st)) {
+      absl::MutexLock l(&mu_);
+      retry_at_[key] = now + absl::Seconds(1);
+    }
+    // This sync's writes come back before the next Job is looked at (its own events requeue it once).
+    jobs_->Pump();
+    pods_->Pump();
+  }
+  return progress;
+}
+
+absl::Time JobController::NextWakeup() const {
+  absl::MutexLock l(&mu_);
+  absl::Time t = absl::InfiniteFuture();
+  for (const auto& [key, at] : retry_at_) t = std::min(t, at);
+  return t;
 }
 
 void JobController::Stop() {
@@ -203,8 +337,10 @@ absl::Status JobController::SyncJob(const std::string& ns, const std::string& na
   const bool suspend = spec.value("suspend", false);
   const bool finished = ConditionTrue(status, "Complete") || ConditionTrue(status, "Failed");
 
+  const json policy = spec.value("podFailurePolicy", json());
   std::set<int> succeeded_indexes;
   std::map<int, const json*> running;
+  std::map<std::string, const json*> failed_pods;  // name order: the policy's verdicts are repeatable
   int32_t failed = 0, ready = 0;
   for (const json& p : pods) {
     std::string phase = Phase(p);
@@ -212,7 +348,7 @@ absl::Status JobController::SyncJob(const std::string& ns, const std::string& na
     if (phase == "Succeeded") {
       succeeded_indexes.insert(index);
     } else if (phase == "Failed") {
-      ++failed;
+      failed_pods[p["metadata"].value("name", "")] = &p;
     } else if (!Deleting(p)) {
       running[index] = &p;
       if (phase == "Running") {
@@ -224,23 +360,40 @@ absl::Status JobController::SyncJob(const std::string& ns, const std::string& na
     }
   }
 
+  std::string fail_job_message;  // a FailJob rule matched
+  for (const auto& [pod_name, p] : failed_pods) {
+    PolicyOutcome verdict = MatchPodFailurePolicy(policy, *p, ns);
+    if (verdict.action == PolicyOutcome::Action::kIgnore) continue;
+    ++failed;
+    if (verdict.action == PolicyOutcome::Action::kFailJob && fail_job_message.empty()) {
+      fail_job_message = std::move(verdict.message);
+    }
+  }
+
   if (finished) {
     return delete_running();
   }
 
+  const std::string now = Now();
   bool create_pods = false;
-  if ((int32_t)succeeded_indexes.size() >= completions) {
-    std::string now = Now();
-    SetCondition(status, "SuccessCriteriaMet", "True", "CompletionsReached", "Reached expected number of succeeded pods");
-    SetCondition(status, "Complete", "True", "CompletionsReached", "Reached expected number of succeeded pods");
+  if (!fail_job_message.empty()) {
+    SetCondition(status, "FailureTarget", "True", "PodFailurePolicy", fail_job_message, now);
+    SetCondition(status, "Failed", "True", "PodFailurePolicy", fail_job_message, now);
+    absl::Status st = delete_running();
+    if (!st.ok()) return st;
+    running.clear();
+    ready = 0;
+  } else if ((int32_t)succeeded_indexes.size() >= completions) {
+    SetCondition(status, "SuccessCriteriaMet", "True", "CompletionsReached", "Reached expected number of succeeded pods", now);
+    SetCondition(status, "Complete", "True", "CompletionsReached", "Reached expected number of succeeded pods", now);
     status["completionTime"] = now;
     absl::Status st = delete_running();
     if (!st.ok()) return st;
     running.clear();
     ready = 0;
   } else if (failed > backoff_limit) {
-    SetCondition(status, "FailureTarget", "True", "BackoffLimitExceeded", "Job has reached the specified backoff limit");
-    SetCondition(status, "Failed", "True", "BackoffLimitExceeded", "Job has reached the specified backoff limit");
+    SetCondition(status, "FailureTarget", "True", "BackoffLimitExceeded", "Job has reached the specified backoff limit", now);
+    SetCondition(status, "Failed", "True", "BackoffLimitExceeded", "Job has reached the specified backoff limit", now);
     absl::Status st = delete_running();
     if (!st.ok()) return st;
     running.clear();
@@ -250,10 +403,10 @@ absl::Status JobController::SyncJob(const std::string& ns, const std::string& na
     if (!st.ok()) return st;
     running.clear();
     ready = 0;
-    SetCondition(status, "Suspended", "True", "JobSuspended", "Job suspended");
+    SetCondition(status, "Suspended", "True", "JobSuspended", "Job suspended", now);
   } else {
-    if (ConditionTrue(status, "Suspended")) SetCondition(status, "Suspended", "False", "JobResumed", "Job resumed");
-    if (!status.contains("startTime")) status["startTime"] = Now();
+    if (ConditionTrue(status, "Suspended")) SetCondition(status, "Suspended", "False", "JobResumed", "Job resumed", now);
+    if (!status.contains("startTime")) status["startTime"] = now;
     create_pods = true;
   }
 
@@ -288,7 +441,6 @@ absl::Status JobController::SyncJob(const std::string& ns, const std::string& na
       running[index] = nullptr;
       if (options_.pods_start_ready && options_.run_pods_without_scheduler) {
         json p = Parse(created->json);
-        std::string now = Now();
         p["status"] = {{"phase", "Running"},
                        {"startTime", now},
                        {"conditions", json::array({{{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", now}}})}};

@@ -13,15 +13,27 @@
 //    Complete (CompletionsReached) once every index succeeded, FailureTarget + Failed
 //    (BackoffLimitExceeded) once failed pods exceed spec.backoffLimit (default 6); active pods of a
 //    finished Job are deleted;
+//  - spec.podFailurePolicy: each Failed pod (in name order) is matched against the rules in order, the
+//    first match deciding — onExitCodes (containerName optional; In / NotIn over the non-zero exit
+//    codes of terminated init and regular containers) or onPodConditions (type, status default True);
+//    FailJob: the Job fails at once, FailureTarget + Failed with reason PodFailurePolicy and upstream's
+//    message ("Container <c> for pod <ns>/<pod> failed with exit code <n> matching FailJob rule at index
+//    <i>" / "Pod <ns>/<pod> has condition <type> matching FailJob rule at index <i>"); Ignore: the pod
+//    counts neither in status.failed nor against backoffLimit (its index is started again); Count (and
+//    FailIndex, not modelled) or no match: counted as usual;
 //  - honours spec.suspend: deletes running pods and sets Suspended=True (JobSuspended); on resume flips
 //    it to False (JobResumed) and starts pods again;
 //  - deletes the pods of a Job that is being deleted (the cluster's garbage collector does the same),
 //    and pods left behind by a deleted Job of the same name.
-// Tests drive pods with SucceedIndex / FailIndex. Thread-safe; one worker thread.
+// Tests drive pods with SucceedIndex / FailIndex. Timestamps (startTime, completionTime, condition
+// times) come from options.clock.
+// Two modes: Start() runs informers and a worker thread; or, without Start(), Step() does the same on
+// the caller's thread (the simulator's deterministic driver). Use one or the other. Thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -30,6 +42,8 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
 #include "kube/informer.h"
 #include "kube/memory_cluster.h"
 
@@ -41,6 +55,8 @@ struct JobControllerOptions {
   // false). False: pods are created Pending without spec.nodeName and left to a scheduler and kubelet;
   // pods_start_ready is then ignored.
   bool run_pods_without_scheduler = true;
+  // Timestamps written; nullptr = the real clock.
+  const Clock* clock = nullptr;
 };
 
 class JobController {
@@ -52,6 +68,13 @@ class JobController {
 
   void Start();
   void Stop();
+
+  // Without Start(): sets up the informers on the first call, pumps them, then syncs every queued Job
+  // (in queue order), pumping again after each, until none is left. A Job whose sync failed is retried
+  // one virtual second later. True if it applied any change or synced anything.
+  bool Step();
+  // When a failed sync is retried (InfiniteFuture if none).
+  absl::Time NextWakeup() const;
 
   // Brings one Job's pods and status up to date now (the worker calls this on every change).
   absl::Status SyncJob(const std::string& ns, const std::string& name);
@@ -70,19 +93,26 @@ class JobController {
   int64_t PodsCreated() const;
 
  private:
+  void Setup();
   void Enqueue(const std::string& ns, const std::string& name);
   void Run();
   absl::Status SetPodPhase(const std::string& ns, const std::string& job, int index, const std::string& phase);
   absl::Status SetPodPhaseRetrying(const std::string& ns, const std::string& job, int index, const std::string& phase);
 
+  std::string Now() const;
+
   kube::MemoryCluster& cluster_;
   const JobControllerOptions options_;
+  RealClock real_clock_;
+  const Clock& clock_;
   std::unique_ptr<kube::Informer> jobs_;
   std::unique_ptr<kube::Informer> pods_;
   std::thread worker_;
   mutable absl::Mutex mu_;
   std::deque<std::pair<std::string, std::string>> queue_ ABSL_GUARDED_BY(mu_);
   std::set<std::pair<std::string, std::string>> queued_ ABSL_GUARDED_BY(mu_);
+  // Stepped mode: Jobs whose sync failed → when to try again.
+  std::map<std::pair<std::string, std::string>, absl::Time> retry_at_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   int64_t pods_created_ ABSL_GUARDED_BY(mu_) = 0;
