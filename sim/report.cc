@@ -12,8 +12,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/json_text.h"
 #include "nlohmann/json.hpp"
+
+#include "common/json_text.h"
 
 namespace phalanx::sim {
 namespace {
@@ -46,18 +47,30 @@ std::string N(double v) {
   return s;
 }
 
-std::string Percent(double ratio) { return absl::StrCat(std::llround(std::clamp(ratio, 0.0, 1.0) * 100), "%"); }
+std::string Percent(double ratio) {
+  return absl::StrCat(std::llround(std::clamp(ratio, 0.0, 1.0) * 100), "%");
+}
 
 std::string Xml(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // Control characters are not allowed in XML 1.0 text.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
@@ -78,7 +91,8 @@ std::string Truncate(const std::string& s, size_t max) {
       if (points == max - 1) {
         // Is there more than one code point left?
         size_t rest = 0;
-        for (size_t j = i; j < s.size(); ++j) rest += (static_cast<unsigned char>(s[j]) & 0xc0) != 0x80;
+        for (size_t j = i; j < s.size(); ++j)
+          rest += (static_cast<unsigned char>(s[j]) & 0xc0) != 0x80;
         if (rest > 1) return s.substr(0, i) + "\xE2\x80\xA6";
         return s;
       }
@@ -162,8 +176,9 @@ std::vector<double> Buckets(const Timeline& t, int buckets, Value value) {
 }
 
 std::string Sparkline(const std::vector<double>& values) {
-  static const char* const kBars[] = {"\xE2\x96\x81", "\xE2\x96\x82", "\xE2\x96\x83", "\xE2\x96\x84",
-                                      "\xE2\x96\x85", "\xE2\x96\x86", "\xE2\x96\x87", "\xE2\x96\x88"};
+  static const char* const kBars[] = {"\xE2\x96\x81", "\xE2\x96\x82", "\xE2\x96\x83",
+                                      "\xE2\x96\x84", "\xE2\x96\x85", "\xE2\x96\x86",
+                                      "\xE2\x96\x87", "\xE2\x96\x88"};
   std::string out;
   for (double v : values) {
     const int level = std::clamp(static_cast<int>(std::lround(std::clamp(v, 0.0, 1.0) * 7)), 0, 7);
@@ -174,11 +189,16 @@ std::string Sparkline(const std::vector<double>& values) {
 
 const char* MarkName(MarkKind k) {
   switch (k) {
-    case MarkKind::kPodFailure: return "pod-failure";
-    case MarkKind::kNodeFailure: return "node-failure";
-    case MarkKind::kNodeRecovery: return "node-recovery";
-    case MarkKind::kRestart: return "restart";
-    case MarkKind::kGangMoved: return "gang-moved";
+    case MarkKind::kPodFailure:
+      return "pod-failure";
+    case MarkKind::kNodeFailure:
+      return "node-failure";
+    case MarkKind::kNodeRecovery:
+      return "node-recovery";
+    case MarkKind::kRestart:
+      return "restart";
+    case MarkKind::kGangMoved:
+      return "gang-moved";
   }
   return "unknown";
 }
@@ -231,9 +251,9 @@ std::string HumanDuration(double seconds) {
 std::string SummaryText(const Timeline& t) {
   const double end = EndOf(t);
   std::string out;
-  absl::StrAppend(&out, "Simulated ", t.workload_name.empty() ? "workload" : t.workload_name, " on cluster ",
-                  t.cluster_name, ": ", t.nodes, " nodes, ", t.domains.size(), " domains, ",
-                  t.gangs ? "with gangs" : "without gangs", " (seed ", t.seed, ")\n");
+  absl::StrAppend(&out, "Simulated ", t.workload_name.empty() ? "workload" : t.workload_name,
+                  " on cluster ", t.cluster_name, ": ", t.nodes, " nodes, ", t.domains.size(),
+                  " domains, ", t.gangs ? "with gangs" : "without gangs", " (seed ", t.seed, ")\n");
   std::map<std::string, int> outcomes;
   for (const JobSetRecord& r : t.jobsets) ++outcomes[r.outcome.empty() ? "Unknown" : r.outcome];
   std::vector<std::string> parts;
@@ -244,8 +264,8 @@ std::string SummaryText(const Timeline& t) {
   for (const auto& [o, n] : outcomes) {
     if (n > 0) parts.push_back(absl::StrCat(n, " ", o));
   }
-  absl::StrAppend(&out, "Simulated time ", HumanDuration(end), "; ", t.jobsets.size(), " JobSets: ",
-                  absl::StrJoin(parts, ", "), "\n\n");
+  absl::StrAppend(&out, "Simulated time ", HumanDuration(end), "; ", t.jobsets.size(),
+                  " JobSets: ", absl::StrJoin(parts, ", "), "\n\n");
 
   // The JobSet table.
   std::vector<std::vector<std::string>> rows = {
@@ -254,15 +274,17 @@ std::string SummaryText(const Timeline& t) {
     std::vector<std::string> labels;
     for (const std::string& d : r.domains) {
       std::string l = DomainLabel(t, d);
-      if (std::find(labels.begin(), labels.end(), l) == labels.end()) labels.push_back(std::move(l));
+      if (std::find(labels.begin(), labels.end(), l) == labels.end())
+        labels.push_back(std::move(l));
     }
     std::string ran = labels.empty() ? "-" : "";
-    for (size_t i = 0; i < labels.size() && i < 4; ++i) absl::StrAppend(&ran, i > 0 ? ", " : "", labels[i]);
+    for (size_t i = 0; i < labels.size() && i < 4; ++i)
+      absl::StrAppend(&ran, i > 0 ? ", " : "", labels[i]);
     if (labels.size() > 4) absl::StrAppend(&ran, " +", labels.size() - 4, " more");
     rows.push_back({JobSetKey(r), HumanDuration(r.arrived_s), Waited(r, end),
                     r.started_s ? HumanDuration(*r.started_s) : "-",
-                    r.finished_s ? HumanDuration(*r.finished_s) : "-", r.outcome.empty() ? "-" : r.outcome,
-                    absl::StrCat(r.restarts), ran});
+                    r.finished_s ? HumanDuration(*r.finished_s) : "-",
+                    r.outcome.empty() ? "-" : r.outcome, absl::StrCat(r.restarts), ran});
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& row : rows) {
@@ -283,27 +305,30 @@ std::string SummaryText(const Timeline& t) {
     if (r.wait_reason.empty() || WaitedSeconds(r, end) < 0.5) continue;
     if (!wait_header) absl::StrAppend(&out, "\nWaits:\n");
     wait_header = true;
-    absl::StrAppend(&out, "  ", JobSetKey(r), " waited ", Waited(r, end), ": ", r.wait_reason, "\n");
+    absl::StrAppend(&out, "  ", JobSetKey(r), " waited ", Waited(r, end), ": ", r.wait_reason,
+                    "\n");
   }
 
   // Utilisation and fragmentation.
   const Series s = Summarise(t);
   constexpr int kColumns = 48;
   const std::string axis_end = HumanDuration(end);
-  absl::StrAppend(&out, "\nUtilisation of ", t.resource.empty() ? "capacity" : t.resource, ": mean ",
-                  Percent(s.mean_util), ", peak ", Percent(s.peak_util), "\n  0s |",
-                  Sparkline(Buckets(t, kColumns, [](const Sample& x) { return x.utilisation; })), "| ",
-                  axis_end, "\n");
-  absl::StrAppend(&out, "Fragmentation (free capacity outside wholly free domains): mean ", Percent(s.mean_frag),
-                  ", peak ", Percent(s.peak_frag), "\n  0s |",
-                  Sparkline(Buckets(t, kColumns, [](const Sample& x) { return x.fragmentation; })), "| ",
-                  axis_end, "\n");
-  absl::StrAppend(&out, "Pods: peak ", s.peak_running, " running, peak ", s.peak_pending, " pending\n");
+  absl::StrAppend(&out, "\nUtilisation of ", t.resource.empty() ? "capacity" : t.resource,
+                  ": mean ", Percent(s.mean_util), ", peak ", Percent(s.peak_util), "\n  0s |",
+                  Sparkline(Buckets(t, kColumns, [](const Sample& x) { return x.utilisation; })),
+                  "| ", axis_end, "\n");
+  absl::StrAppend(&out, "Fragmentation (free capacity outside wholly free domains): mean ",
+                  Percent(s.mean_frag), ", peak ", Percent(s.peak_frag), "\n  0s |",
+                  Sparkline(Buckets(t, kColumns, [](const Sample& x) { return x.fragmentation; })),
+                  "| ", axis_end, "\n");
+  absl::StrAppend(&out, "Pods: peak ", s.peak_running, " running, peak ", s.peak_pending,
+                  " pending\n");
 
   // Invariants.
   const int64_t total = t.invariants.Total();
-  absl::StrAppend(&out, "\nInvariants checked after ", t.invariants.checked, " steps: ",
-                  total == 0 ? "all held" : absl::StrCat(total, " violation", total == 1 ? "" : "s"), "\n");
+  absl::StrAppend(
+      &out, "\nInvariants checked after ", t.invariants.checked, " steps: ",
+      total == 0 ? "all held" : absl::StrCat(total, " violation", total == 1 ? "" : "s"), "\n");
   const auto rules = RuleCounts(t.invariants);
   size_t rule_width = 0;
   for (const auto& [rule, n] : rules) rule_width = std::max(rule_width, rule.size());
@@ -354,7 +379,8 @@ std::string ReportJson(const Timeline& t) {
   j["nodes"] = t.nodes;
   j["domains"] = OJson::array();
   for (const DomainInfo& d : t.domains) {
-    j["domains"].push_back({{"id", d.id}, {"label", d.label}, {"nodes", d.nodes}, {"capacity", Ratio(d.capacity)}});
+    j["domains"].push_back(
+        {{"id", d.id}, {"label", d.label}, {"nodes", d.nodes}, {"capacity", Ratio(d.capacity)}});
   }
   j["jobsets"] = OJson::array();
   for (const JobSetRecord& r : t.jobsets) {
@@ -422,16 +448,17 @@ std::string ReportJson(const Timeline& t) {
 namespace {
 
 constexpr double kWidth = 1200;
-constexpr double kPlotX = 190;     // left edge of the time axis (labels to its left)
+constexpr double kPlotX = 190;  // left edge of the time axis (labels to its left)
 constexpr double kPlotW = kWidth - kPlotX - 24;
 constexpr double kLaneH = 13;
 constexpr double kStripH = 30;
 constexpr double kRowsBudget = 560;  // px for the domain rows of one panel
 
 // Distinguishable colours, in order of first appearance of each JobSet.
-constexpr const char* kPalette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#edc948", "#76b7b2", "#ff9da7",
-                                    "#9c755f", "#e15759", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d",
-                                    "#17becf", "#393b79", "#8c6d31", "#bcbd22", "#843c39", "#5254a3"};
+constexpr const char* kPalette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#edc948",
+                                    "#76b7b2", "#ff9da7", "#9c755f", "#e15759", "#1b9e77",
+                                    "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#17becf",
+                                    "#393b79", "#8c6d31", "#bcbd22", "#843c39", "#5254a3"};
 constexpr int kPaletteSize = sizeof(kPalette) / sizeof(kPalette[0]);
 constexpr const char* kUnknownColour = "#9e9e9e";
 
@@ -442,8 +469,9 @@ struct Tick {
 
 // Tick marks at a round step giving at most ~12 ticks over [0, end].
 std::vector<Tick> Ticks(double end) {
-  static const double kSteps[] = {1,    2,    5,     10,    15,    30,    60,    120,   300,   600,
-                                  900,  1800, 3600,  7200,  10800, 21600, 43200, 86400, 172800, 604800};
+  static const double kSteps[] = {1,     2,     5,     10,    15,     30,    60,
+                                  120,   300,   600,   900,   1800,   3600,  7200,
+                                  10800, 21600, 43200, 86400, 172800, 604800};
   double step = kSteps[sizeof(kSteps) / sizeof(kSteps[0]) - 1];
   for (double s : kSteps) {
     if (end / s <= 12) {
@@ -457,7 +485,8 @@ std::vector<Tick> Ticks(double end) {
     std::string label = t == 0 ? "0" : HumanDuration(t);
     // "1h00m" reads better as "1h".
     for (const char* zero : {"h00m", "d00h"}) {
-      if (label.size() > 4 && label.compare(label.size() - 4, 4, zero) == 0) label.resize(label.size() - 3);
+      if (label.size() > 4 && label.compare(label.size() - 4, 4, zero) == 0)
+        label.resize(label.size() - 3);
     }
     ticks.push_back({t, label});
   }
@@ -479,30 +508,35 @@ std::string MarkSymbol(const Mark& m, double x, double y, const std::string& too
   std::string shape;
   switch (m.kind) {
     case MarkKind::kPodFailure:
-      shape = absl::StrCat("<path d=\"M", N(x - r), " ", N(y - r), "L", N(x + r), " ", N(y + r), "M", N(x - r), " ",
-                           N(y + r), "L", N(x + r), " ", N(y - r),
-                           "\" stroke=\"#fff\" stroke-width=\"4\"/><path d=\"M", N(x - r), " ", N(y - r), "L",
-                           N(x + r), " ", N(y + r), "M", N(x - r), " ", N(y + r), "L", N(x + r), " ", N(y - r),
-                           "\" stroke=\"#c62828\" stroke-width=\"2\"/>");
+      shape =
+          absl::StrCat("<path d=\"M", N(x - r), " ", N(y - r), "L", N(x + r), " ", N(y + r), "M",
+                       N(x - r), " ", N(y + r), "L", N(x + r), " ", N(y - r),
+                       "\" stroke=\"#fff\" stroke-width=\"4\"/><path d=\"M", N(x - r), " ",
+                       N(y - r), "L", N(x + r), " ", N(y + r), "M", N(x - r), " ", N(y + r), "L",
+                       N(x + r), " ", N(y - r), "\" stroke=\"#c62828\" stroke-width=\"2\"/>");
       break;
     case MarkKind::kNodeFailure:
-      shape = absl::StrCat("<path d=\"M", N(x - r), " ", N(y - r), "L", N(x + r), " ", N(y - r), "L", N(x), " ",
-                           N(y + r), "Z\" fill=\"#212121\" stroke=\"#fff\" stroke-width=\"1\"/>");
+      shape = absl::StrCat("<path d=\"M", N(x - r), " ", N(y - r), "L", N(x + r), " ", N(y - r),
+                           "L", N(x), " ", N(y + r),
+                           "Z\" fill=\"#212121\" stroke=\"#fff\" stroke-width=\"1\"/>");
       break;
     case MarkKind::kNodeRecovery:
-      shape = absl::StrCat("<path d=\"M", N(x - r), " ", N(y + r), "L", N(x + r), " ", N(y + r), "L", N(x), " ",
-                           N(y - r), "Z\" fill=\"#2e7d32\" stroke=\"#fff\" stroke-width=\"1\"/>");
+      shape = absl::StrCat("<path d=\"M", N(x - r), " ", N(y + r), "L", N(x + r), " ", N(y + r),
+                           "L", N(x), " ", N(y - r),
+                           "Z\" fill=\"#2e7d32\" stroke=\"#fff\" stroke-width=\"1\"/>");
       break;
     case MarkKind::kRestart:
       shape = absl::StrCat("<circle cx=\"", N(x), "\" cy=\"", N(y), "\" r=\"", N(r - 0.5),
                            "\" fill=\"#fff\" stroke=\"#212121\" stroke-width=\"2\"/>");
       break;
     case MarkKind::kGangMoved:
-      shape = absl::StrCat("<path d=\"M", N(x - r), " ", N(y - r), "L", N(x + r), " ", N(y), "L", N(x - r), " ",
-                           N(y + r), "Z\" fill=\"#1565c0\" stroke=\"#fff\" stroke-width=\"1\"/>");
+      shape = absl::StrCat("<path d=\"M", N(x - r), " ", N(y - r), "L", N(x + r), " ", N(y), "L",
+                           N(x - r), " ", N(y + r),
+                           "Z\" fill=\"#1565c0\" stroke=\"#fff\" stroke-width=\"1\"/>");
       break;
   }
-  return absl::StrCat("<g class=\"mark ", MarkName(m.kind), "\"><title>", Xml(tooltip), "</title>", shape, "</g>");
+  return absl::StrCat("<g class=\"mark ", MarkName(m.kind), "\"><title>", Xml(tooltip), "</title>",
+                      shape, "</g>");
 }
 
 struct Layout {
@@ -529,16 +563,19 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
   }
   const Series s = Summarise(t);
   const int64_t violations = t.invariants.Total();
-  svg.Line(absl::StrCat("<text x=\"12\" y=\"", N(y + 18), "\" font-size=\"16\" font-weight=\"bold\">",
+  svg.Line(absl::StrCat("<text x=\"12\" y=\"", N(y + 18),
+                        "\" font-size=\"16\" font-weight=\"bold\">",
                         t.gangs ? "with gangs" : "without gangs", "</text>"));
   svg.Line(absl::StrCat(
       "<text x=\"160\" y=\"", N(y + 18), "\" font-size=\"12\" fill=\"#424242\">",
-      Xml(absl::StrCat(t.cluster_name, " \xC2\xB7 ", t.nodes, " nodes \xC2\xB7 ", t.domains.size(), " domains \xC2\xB7 ",
-                       t.jobsets.size(), " JobSets: ", completed, " completed, ", failed, " failed, ", waiting,
-                       " never started \xC2\xB7 ", t.resource.empty() ? "capacity" : t.resource, " used ",
-                       Percent(s.mean_util), " on average \xC2\xB7 invariants: ",
-                       violations == 0 ? std::string("all held")
-                                       : absl::StrCat(violations, " violation", violations == 1 ? "" : "s"))),
+      Xml(absl::StrCat(t.cluster_name, " \xC2\xB7 ", t.nodes, " nodes \xC2\xB7 ", t.domains.size(),
+                       " domains \xC2\xB7 ", t.jobsets.size(), " JobSets: ", completed,
+                       " completed, ", failed, " failed, ", waiting, " never started \xC2\xB7 ",
+                       t.resource.empty() ? "capacity" : t.resource, " used ", Percent(s.mean_util),
+                       " on average \xC2\xB7 invariants: ",
+                       violations == 0
+                           ? std::string("all held")
+                           : absl::StrCat(violations, " violation", violations == 1 ? "" : "s"))),
       "</text>"));
   y += 28;
 
@@ -554,8 +591,8 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
     const double cy = y + kLaneH / 2;
     lane_y[key] = cy;
     svg.Line(absl::StrCat("<text x=\"", N(kPlotX - 6), "\" y=\"", N(cy + 4),
-                          "\" font-size=\"10\" text-anchor=\"end\" fill=\"#424242\">", Xml(Truncate(key, 30)),
-                          "</text>"));
+                          "\" font-size=\"10\" text-anchor=\"end\" fill=\"#424242\">",
+                          Xml(Truncate(key, 30)), "</text>"));
     std::string tip = absl::StrCat(key, ": arrived ", HumanDuration(r.arrived_s));
     if (r.started_s) {
       absl::StrAppend(&tip, ", waited ", HumanDuration(*r.started_s - r.arrived_s), ", started ",
@@ -564,38 +601,39 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
       absl::StrAppend(&tip, ", never started");
     }
     if (r.finished_s) absl::StrAppend(&tip, ", finished ", HumanDuration(*r.finished_s));
-    absl::StrAppend(&tip, " \xE2\x80\x94 ", r.outcome.empty() ? "-" : r.outcome, ", ", r.restarts, " restart",
-                    r.restarts == 1 ? "" : "s");
+    absl::StrAppend(&tip, " \xE2\x80\x94 ", r.outcome.empty() ? "-" : r.outcome, ", ", r.restarts,
+                    " restart", r.restarts == 1 ? "" : "s");
     if (!r.wait_reason.empty()) absl::StrAppend(&tip, "; waited for: ", r.wait_reason);
     svg.Line(absl::StrCat("<g class=\"lane\"><title>", Xml(tip), "</title>"));
     const double x_arrive = L.X(r.arrived_s);
     const double wait_end = r.started_s ? *r.started_s : (r.finished_s ? *r.finished_s : end);
-    svg.Line(absl::StrCat("<line x1=\"", N(x_arrive), "\" y1=\"", N(cy - 4), "\" x2=\"", N(x_arrive), "\" y2=\"",
-                          N(cy + 4), "\" stroke=\"", colour, "\" stroke-width=\"2\"/>"));
+    svg.Line(absl::StrCat("<line x1=\"", N(x_arrive), "\" y1=\"", N(cy - 4), "\" x2=\"",
+                          N(x_arrive), "\" y2=\"", N(cy + 4), "\" stroke=\"", colour,
+                          "\" stroke-width=\"2\"/>"));
     if (L.X(wait_end) > x_arrive + 0.5) {
-      svg.Line(absl::StrCat("<line class=\"wait\" x1=\"", N(x_arrive), "\" y1=\"", N(cy), "\" x2=\"",
-                            N(L.X(wait_end)), "\" y2=\"", N(cy), "\" stroke=\"", colour,
+      svg.Line(absl::StrCat("<line class=\"wait\" x1=\"", N(x_arrive), "\" y1=\"", N(cy),
+                            "\" x2=\"", N(L.X(wait_end)), "\" y2=\"", N(cy), "\" stroke=\"", colour,
                             "\" stroke-width=\"2\" stroke-dasharray=\"4 3\"/>"));
     }
     if (r.started_s) {
       const double run_end = r.finished_s ? *r.finished_s : end;
-      svg.Line(absl::StrCat("<rect class=\"run\" x=\"", N(L.X(*r.started_s)), "\" y=\"", N(cy - 3), "\" width=\"",
-                            N(std::max(1.0, L.X(run_end) - L.X(*r.started_s))), "\" height=\"6\" fill=\"", colour,
-                            "\"/>"));
+      svg.Line(absl::StrCat("<rect class=\"run\" x=\"", N(L.X(*r.started_s)), "\" y=\"", N(cy - 3),
+                            "\" width=\"", N(std::max(1.0, L.X(run_end) - L.X(*r.started_s))),
+                            "\" height=\"6\" fill=\"", colour, "\"/>"));
     }
     if (r.outcome == "Failed" && r.finished_s) {
       const double fx = L.X(*r.finished_s);
-      svg.Line(absl::StrCat("<path d=\"M", N(fx - 4), " ", N(cy - 4), "L", N(fx + 4), " ", N(cy + 4), "M", N(fx - 4),
-                            " ", N(cy + 4), "L", N(fx + 4), " ", N(cy - 4),
-                            "\" stroke=\"#c62828\" stroke-width=\"2\"/>"));
+      svg.Line(absl::StrCat("<path d=\"M", N(fx - 4), " ", N(cy - 4), "L", N(fx + 4), " ",
+                            N(cy + 4), "M", N(fx - 4), " ", N(cy + 4), "L", N(fx + 4), " ",
+                            N(cy - 4), "\" stroke=\"#c62828\" stroke-width=\"2\"/>"));
     }
     svg.Line("</g>");
     y += kLaneH;
   }
   if (t.jobsets.size() > lanes) {
     svg.Line(absl::StrCat("<text x=\"", N(kPlotX - 6), "\" y=\"", N(y + 10),
-                          "\" font-size=\"10\" text-anchor=\"end\" fill=\"#757575\">+", t.jobsets.size() - lanes,
-                          " more JobSets (no lane)</text>"));
+                          "\" font-size=\"10\" text-anchor=\"end\" fill=\"#757575\">+",
+                          t.jobsets.size() - lanes, " more JobSets (no lane)</text>"));
     y += kLaneH;
   }
   y += 4;
@@ -603,11 +641,14 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
   // Utilisation strip: area = utilisation, line = fragmentation.
   {
     const double sy = y, sh = kStripH;
-    svg.Line(absl::StrCat("<text x=\"", N(kPlotX - 6), "\" y=\"", N(sy + 13),
-                          "\" font-size=\"10\" text-anchor=\"end\" fill=\"#424242\">utilisation</text>"));
-    svg.Line(absl::StrCat("<text x=\"", N(kPlotX - 6), "\" y=\"", N(sy + 25),
-                          "\" font-size=\"10\" text-anchor=\"end\" fill=\"#e65100\">fragmentation</text>"));
-    svg.Line(absl::StrCat("<rect x=\"", N(kPlotX), "\" y=\"", N(sy), "\" width=\"", N(kPlotW), "\" height=\"", N(sh),
+    svg.Line(absl::StrCat(
+        "<text x=\"", N(kPlotX - 6), "\" y=\"", N(sy + 13),
+        "\" font-size=\"10\" text-anchor=\"end\" fill=\"#424242\">utilisation</text>"));
+    svg.Line(absl::StrCat(
+        "<text x=\"", N(kPlotX - 6), "\" y=\"", N(sy + 25),
+        "\" font-size=\"10\" text-anchor=\"end\" fill=\"#e65100\">fragmentation</text>"));
+    svg.Line(absl::StrCat("<rect x=\"", N(kPlotX), "\" y=\"", N(sy), "\" width=\"", N(kPlotW),
+                          "\" height=\"", N(sh),
                           "\" fill=\"#fafafa\" stroke=\"#bdbdbd\" stroke-width=\"0.5\"/>"));
     // At most one point per horizontal pixel-ish: bucket the samples.
     constexpr int kBuckets = 400;
@@ -625,14 +666,15 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
         absl::StrAppend(&line, k == 0 ? "M" : "L", N(x0), " ", N(fy), "L", N(x1), " ", N(fy));
       }
       absl::StrAppend(&area, "L", N(kPlotX + kBuckets * bw), " ", N(sy + sh), "Z");
-      svg.Line(absl::StrCat("<path class=\"util\" d=\"", area, "\" fill=\"#90caf9\"><title>",
-                            Xml(absl::StrCat("utilisation of ", t.resource.empty() ? "capacity" : t.resource,
-                                             ": mean ", Percent(s.mean_util), ", peak ", Percent(s.peak_util))),
-                            "</title></path>"));
+      svg.Line(absl::StrCat(
+          "<path class=\"util\" d=\"", area, "\" fill=\"#90caf9\"><title>",
+          Xml(absl::StrCat("utilisation of ", t.resource.empty() ? "capacity" : t.resource,
+                           ": mean ", Percent(s.mean_util), ", peak ", Percent(s.peak_util))),
+          "</title></path>"));
       svg.Line(absl::StrCat("<path class=\"frag\" d=\"", line,
                             "\" fill=\"none\" stroke=\"#e65100\" stroke-width=\"1.2\"><title>",
-                            Xml(absl::StrCat("fragmentation: mean ", Percent(s.mean_frag), ", peak ",
-                                             Percent(s.peak_frag))),
+                            Xml(absl::StrCat("fragmentation: mean ", Percent(s.mean_frag),
+                                             ", peak ", Percent(s.peak_frag))),
                             "</title></path>"));
     }
     y += sh + 8;
@@ -640,7 +682,8 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
 
   // Domain rows (aggregated beyond kMaxSvgRows).
   const size_t n = t.domains.size();
-  const size_t per_row = n <= static_cast<size_t>(kMaxSvgRows) ? 1 : (n + kMaxSvgRows - 1) / kMaxSvgRows;
+  const size_t per_row =
+      n <= static_cast<size_t>(kMaxSvgRows) ? 1 : (n + kMaxSvgRows - 1) / kMaxSvgRows;
   std::map<std::string, size_t> row_of;
   for (size_t i = 0; i < n; ++i) row_of[t.domains[i].id] = i / per_row;
   size_t rows = n == 0 ? 0 : (n + per_row - 1) / per_row;
@@ -656,8 +699,9 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
   const int label_every = row_h >= 9 ? 1 : static_cast<int>(std::ceil(11.0 / row_h));
   const double rows_top = y;
   if (per_row > 1) {
-    svg.Line(absl::StrCat("<text x=\"", N(kPlotX), "\" y=\"", N(y + 9), "\" font-size=\"10\" fill=\"#757575\">", n,
-                          " domains drawn as ", rows - (other ? 1 : 0), " rows of up to ", per_row,
+    svg.Line(absl::StrCat("<text x=\"", N(kPlotX), "\" y=\"", N(y + 9),
+                          "\" font-size=\"10\" fill=\"#757575\">", n, " domains drawn as ",
+                          rows - (other ? 1 : 0), " rows of up to ", per_row,
                           " consecutive domains each</text>"));
     y += 13;
   }
@@ -666,8 +710,8 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
   for (size_t r = 0; r < rows; ++r) {
     const double ry = first_row_y + r * row_h;
     if (r % 2 == 0 && row_h >= 5) {
-      svg.Line(absl::StrCat("<rect x=\"", N(kPlotX), "\" y=\"", N(ry), "\" width=\"", N(kPlotW), "\" height=\"",
-                            N(row_h), "\" fill=\"#f5f5f5\"/>"));
+      svg.Line(absl::StrCat("<rect x=\"", N(kPlotX), "\" y=\"", N(ry), "\" width=\"", N(kPlotW),
+                            "\" height=\"", N(row_h), "\" fill=\"#f5f5f5\"/>"));
     }
     if (r % static_cast<size_t>(label_every) != 0) continue;
     std::string label;
@@ -683,31 +727,35 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
     } else {
       // The label stands for every domain up to the next label.
       const size_t a = r * per_row;
-      const size_t b = std::min(n, std::min(other ? other_row : rows, r + label_every) * per_row) - 1;
+      const size_t b =
+          std::min(n, std::min(other ? other_row : rows, r + label_every) * per_row) - 1;
       if (a == b) {
         label = t.domains[a].label;
         tip = t.domains[a].id;
       } else {
-        label = absl::StrCat(Truncate(t.domains[a].label, 12), "\xE2\x80\xA6", Truncate(t.domains[b].label, 12));
+        label = absl::StrCat(Truncate(t.domains[a].label, 12), "\xE2\x80\xA6",
+                             Truncate(t.domains[b].label, 12));
         tip = absl::StrCat(t.domains[a].id, " to ", t.domains[b].id, " (", b - a + 1, " domains)");
       }
     }
     const double fs = std::min(11.0, std::max(8.0, row_h - 3));
-    svg.Line(absl::StrCat("<text x=\"", N(kPlotX - 6), "\" y=\"", N(ry + row_h / 2 + fs * 0.35), "\" font-size=\"",
-                          N(fs), "\" text-anchor=\"end\"><title>", Xml(tip), "</title>", Xml(Truncate(label, 30)),
-                          "</text>"));
+    svg.Line(absl::StrCat("<text x=\"", N(kPlotX - 6), "\" y=\"", N(ry + row_h / 2 + fs * 0.35),
+                          "\" font-size=\"", N(fs), "\" text-anchor=\"end\"><title>", Xml(tip),
+                          "</title>", Xml(Truncate(label, 30)), "</text>"));
   }
   y = first_row_y + rows * row_h;
   if (rows > 0) {
-    svg.Line(absl::StrCat("<rect x=\"", N(kPlotX), "\" y=\"", N(first_row_y), "\" width=\"", N(kPlotW),
-                          "\" height=\"", N(rows * row_h), "\" fill=\"none\" stroke=\"#bdbdbd\" stroke-width=\"0.5\"/>"));
+    svg.Line(absl::StrCat("<rect x=\"", N(kPlotX), "\" y=\"", N(first_row_y), "\" width=\"",
+                          N(kPlotW), "\" height=\"", N(rows * row_h),
+                          "\" fill=\"none\" stroke=\"#bdbdbd\" stroke-width=\"0.5\"/>"));
   }
 
   // Grid lines and the time axis (drawn before the bars would hide them; thin and light).
   const auto ticks = Ticks(L.end);
   for (const Tick& tk : ticks) {
-    svg.Line(absl::StrCat("<line x1=\"", N(L.X(tk.t)), "\" y1=\"", N(grid_top), "\" x2=\"", N(L.X(tk.t)), "\" y2=\"",
-                          N(y), "\" stroke=\"#e0e0e0\" stroke-width=\"0.6\"/>"));
+    svg.Line(absl::StrCat("<line x1=\"", N(L.X(tk.t)), "\" y1=\"", N(grid_top), "\" x2=\"",
+                          N(L.X(tk.t)), "\" y2=\"", N(y),
+                          "\" stroke=\"#e0e0e0\" stroke-width=\"0.6\"/>"));
   }
 
   // Occupancy bars.
@@ -718,18 +766,22 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
     const double ry = first_row_y + r * row_h;
     const double x0 = L.X(o.start_s), x1 = L.X(std::max(o.end_s, o.start_s));
     const double w = std::max(1.0, x1 - x0);
-    std::string tip = absl::StrCat(o.jobset, " ", o.job, " on ", DomainLabel(t, o.domain_id), ": ",
-                                   HumanDuration(o.start_s), " \xE2\x86\x92 ", HumanDuration(o.end_s), " (",
-                                   o.pods, " pod", o.pods == 1 ? "" : "s", ")");
+    std::string tip =
+        absl::StrCat(o.jobset, " ", o.job, " on ", DomainLabel(t, o.domain_id), ": ",
+                     HumanDuration(o.start_s), " \xE2\x86\x92 ", HumanDuration(o.end_s), " (",
+                     o.pods, " pod", o.pods == 1 ? "" : "s", ")");
     if (o.partial) absl::StrAppend(&tip, ", partial");
     if (o.shared) absl::StrAppend(&tip, ", shared with another Job");
-    const std::string geometry = absl::StrCat("x=\"", N(x0), "\" y=\"", N(ry + inset), "\" width=\"", N(w),
-                                              "\" height=\"", N(std::max(1.0, row_h - 2 * inset)), "\"");
+    const std::string geometry =
+        absl::StrCat("x=\"", N(x0), "\" y=\"", N(ry + inset), "\" width=\"", N(w), "\" height=\"",
+                     N(std::max(1.0, row_h - 2 * inset)), "\"");
     std::string stroke = "";
     if (o.shared) stroke = " stroke=\"#000\" stroke-width=\"1.2\" stroke-dasharray=\"3 2\"";
-    svg.Line(absl::StrCat("<rect class=\"occ\" ", geometry, " fill=\"", L.Colour(o.jobset), "\"", stroke,
-                          per_row > 1 ? " fill-opacity=\"0.7\"" : "", "><title>", Xml(tip), "</title></rect>"));
-    if (o.partial) svg.Line(absl::StrCat("<rect class=\"occ-hatch\" ", geometry, " fill=\"url(#hatch)\"/>"));
+    svg.Line(absl::StrCat("<rect class=\"occ\" ", geometry, " fill=\"", L.Colour(o.jobset), "\"",
+                          stroke, per_row > 1 ? " fill-opacity=\"0.7\"" : "", "><title>", Xml(tip),
+                          "</title></rect>"));
+    if (o.partial)
+      svg.Line(absl::StrCat("<rect class=\"occ-hatch\" ", geometry, " fill=\"url(#hatch)\"/>"));
   }
 
   // Marks: on their domain row, on their JobSet's lane, or on the "(no domain)" row.
@@ -743,24 +795,28 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
     } else {
       cy = first_row_y + other_row * row_h + row_h / 2;
     }
-    std::string tip = absl::StrCat(HumanDuration(m.t_s), ": ", m.text.empty() ? MarkName(m.kind) : m.text);
+    std::string tip =
+        absl::StrCat(HumanDuration(m.t_s), ": ", m.text.empty() ? MarkName(m.kind) : m.text);
     svg.Line(MarkSymbol(m, L.X(m.t_s), cy, tip));
   }
 
   // Axis below the rows.
-  svg.Line(absl::StrCat("<line x1=\"", N(kPlotX), "\" y1=\"", N(y), "\" x2=\"", N(kPlotX + kPlotW), "\" y2=\"", N(y),
-                        "\" stroke=\"#616161\" stroke-width=\"1\"/>"));
+  svg.Line(absl::StrCat("<line x1=\"", N(kPlotX), "\" y1=\"", N(y), "\" x2=\"", N(kPlotX + kPlotW),
+                        "\" y2=\"", N(y), "\" stroke=\"#616161\" stroke-width=\"1\"/>"));
   for (const Tick& tk : ticks) {
-    svg.Line(absl::StrCat("<line x1=\"", N(L.X(tk.t)), "\" y1=\"", N(y), "\" x2=\"", N(L.X(tk.t)), "\" y2=\"",
-                          N(y + 4), "\" stroke=\"#616161\" stroke-width=\"1\"/>"));
+    svg.Line(absl::StrCat("<line x1=\"", N(L.X(tk.t)), "\" y1=\"", N(y), "\" x2=\"", N(L.X(tk.t)),
+                          "\" y2=\"", N(y + 4), "\" stroke=\"#616161\" stroke-width=\"1\"/>"));
     svg.Line(absl::StrCat("<text x=\"", N(L.X(tk.t)), "\" y=\"", N(y + 15),
-                          "\" font-size=\"10\" text-anchor=\"middle\" fill=\"#424242\">", Xml(tk.label), "</text>"));
+                          "\" font-size=\"10\" text-anchor=\"middle\" fill=\"#424242\">",
+                          Xml(tk.label), "</text>"));
   }
   if (end < L.end - 0.5) {
     // This run stopped before the other panel's: show where.
-    svg.Line(absl::StrCat("<line x1=\"", N(L.X(end)), "\" y1=\"", N(grid_top), "\" x2=\"", N(L.X(end)), "\" y2=\"",
-                          N(y), "\" stroke=\"#616161\" stroke-width=\"1\" stroke-dasharray=\"2 2\"><title>run ended at ",
-                          Xml(HumanDuration(end)), "</title></line>"));
+    svg.Line(absl::StrCat(
+        "<line x1=\"", N(L.X(end)), "\" y1=\"", N(grid_top), "\" x2=\"", N(L.X(end)), "\" y2=\"",
+        N(y),
+        "\" stroke=\"#616161\" stroke-width=\"1\" stroke-dasharray=\"2 2\"><title>run ended at ",
+        Xml(HumanDuration(end)), "</title></line>"));
   }
   (void)rows_top;
   return y + 22;
@@ -769,7 +825,8 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
 // One legend entry: a swatch drawn by `swatch` at (x, y) and a label.
 void LegendItem(Svg& svg, double x, double y, const std::string& swatch, const std::string& label) {
   svg.Line(swatch);
-  svg.Line(absl::StrCat("<text x=\"", N(x + 18), "\" y=\"", N(y + 10), "\" font-size=\"11\">", Xml(label), "</text>"));
+  svg.Line(absl::StrCat("<text x=\"", N(x + 18), "\" y=\"", N(y + 10), "\" font-size=\"11\">",
+                        Xml(label), "</text>"));
 }
 
 }  // namespace
@@ -802,9 +859,10 @@ std::string RenderSvg(const std::vector<const Timeline*>& panels_in) {
 
   // Legend: JobSets, then the symbols.
   if (!panels.empty()) {
-    body.Line(absl::StrCat("<line x1=\"12\" y1=\"", N(y - 8), "\" x2=\"", N(kWidth - 12), "\" y2=\"", N(y - 8),
-                           "\" stroke=\"#e0e0e0\"/>"));
-    body.Line(absl::StrCat("<text x=\"12\" y=\"", N(y + 8), "\" font-size=\"12\" font-weight=\"bold\">JobSets</text>"));
+    body.Line(absl::StrCat("<line x1=\"12\" y1=\"", N(y - 8), "\" x2=\"", N(kWidth - 12),
+                           "\" y2=\"", N(y - 8), "\" stroke=\"#e0e0e0\"/>"));
+    body.Line(absl::StrCat("<text x=\"12\" y=\"", N(y + 8),
+                           "\" font-size=\"12\" font-weight=\"bold\">JobSets</text>"));
     y += 16;
     constexpr int kPerRow = 5;
     constexpr double kItemW = (kWidth - 24) / kPerRow;
@@ -812,64 +870,76 @@ std::string RenderSvg(const std::vector<const Timeline*>& panels_in) {
     for (size_t i = 0; i < shown; ++i) {
       const double x = 12 + (i % kPerRow) * kItemW, iy = y + (i / kPerRow) * 18;
       LegendItem(body, x, iy,
-                 absl::StrCat("<rect x=\"", N(x), "\" y=\"", N(iy), "\" width=\"13\" height=\"13\" fill=\"",
-                              L.Colour(L.keys[i]), "\"/>"),
+                 absl::StrCat("<rect x=\"", N(x), "\" y=\"", N(iy),
+                              "\" width=\"13\" height=\"13\" fill=\"", L.Colour(L.keys[i]), "\"/>"),
                  Truncate(L.keys[i], 28));
     }
     size_t used = shown;
     if (L.keys.size() > shown) {
       const double x = 12 + (used % kPerRow) * kItemW, iy = y + (used / kPerRow) * 18;
-      body.Line(absl::StrCat("<text x=\"", N(x), "\" y=\"", N(iy + 10), "\" font-size=\"11\" fill=\"#616161\">+",
-                             L.keys.size() - shown, " more</text>"));
+      body.Line(absl::StrCat("<text x=\"", N(x), "\" y=\"", N(iy + 10),
+                             "\" font-size=\"11\" fill=\"#616161\">+", L.keys.size() - shown,
+                             " more</text>"));
       ++used;
     }
     if (L.keys.empty()) {
-      body.Line(absl::StrCat("<text x=\"12\" y=\"", N(y + 10), "\" font-size=\"11\" fill=\"#616161\">none</text>"));
+      body.Line(absl::StrCat("<text x=\"12\" y=\"", N(y + 10),
+                             "\" font-size=\"11\" fill=\"#616161\">none</text>"));
       used = 1;
     }
     y += ((used + kPerRow - 1) / kPerRow) * 18 + 8;
 
-    body.Line(absl::StrCat("<text x=\"12\" y=\"", N(y + 8), "\" font-size=\"12\" font-weight=\"bold\">Symbols</text>"));
+    body.Line(absl::StrCat("<text x=\"12\" y=\"", N(y + 8),
+                           "\" font-size=\"12\" font-weight=\"bold\">Symbols</text>"));
     y += 16;
     struct Entry {
       std::string swatch, label;
     };
     std::vector<Entry> entries;
-    auto at = [&](size_t i) { return std::make_pair(12 + (i % 4) * ((kWidth - 24) / 4), y + (i / 4) * 18); };
+    auto at = [&](size_t i) {
+      return std::make_pair(12 + (i % 4) * ((kWidth - 24) / 4), y + (i / 4) * 18);
+    };
     auto add = [&](const std::string& label, auto draw) {
       const auto [x, iy] = at(entries.size());
       entries.push_back({draw(x, iy), label});
     };
     add("Job on a domain (row), coloured by JobSet", [](double x, double iy) {
-      return absl::StrCat("<rect x=\"", N(x), "\" y=\"", N(iy), "\" width=\"13\" height=\"13\" fill=\"#9e9e9e\"/>");
+      return absl::StrCat("<rect x=\"", N(x), "\" y=\"", N(iy),
+                          "\" width=\"13\" height=\"13\" fill=\"#9e9e9e\"/>");
     });
     add("partial: gang split or only some pods ran", [](double x, double iy) {
-      return absl::StrCat("<rect x=\"", N(x), "\" y=\"", N(iy), "\" width=\"13\" height=\"13\" fill=\"#9e9e9e\"/>",
-                          "<rect x=\"", N(x), "\" y=\"", N(iy), "\" width=\"13\" height=\"13\" fill=\"url(#hatch)\"/>");
+      return absl::StrCat("<rect x=\"", N(x), "\" y=\"", N(iy),
+                          "\" width=\"13\" height=\"13\" fill=\"#9e9e9e\"/>", "<rect x=\"", N(x),
+                          "\" y=\"", N(iy), "\" width=\"13\" height=\"13\" fill=\"url(#hatch)\"/>");
     });
     add("shared: another Job on the domain at once", [](double x, double iy) {
-      return absl::StrCat("<rect x=\"", N(x), "\" y=\"", N(iy),
-                          "\" width=\"13\" height=\"13\" fill=\"#9e9e9e\" stroke=\"#000\" stroke-width=\"1.2\" "
-                          "stroke-dasharray=\"3 2\"/>");
+      return absl::StrCat(
+          "<rect x=\"", N(x), "\" y=\"", N(iy),
+          "\" width=\"13\" height=\"13\" fill=\"#9e9e9e\" stroke=\"#000\" stroke-width=\"1.2\" "
+          "stroke-dasharray=\"3 2\"/>");
     });
     add("JobSet lane: waiting (dashed), running (bar)", [](double x, double iy) {
-      return absl::StrCat("<line x1=\"", N(x), "\" y1=\"", N(iy + 6.5), "\" x2=\"", N(x + 7), "\" y2=\"", N(iy + 6.5),
-                          "\" stroke=\"#616161\" stroke-width=\"2\" stroke-dasharray=\"2 1.5\"/><rect x=\"", N(x + 7),
-                          "\" y=\"", N(iy + 3.5), "\" width=\"7\" height=\"6\" fill=\"#616161\"/>");
+      return absl::StrCat(
+          "<line x1=\"", N(x), "\" y1=\"", N(iy + 6.5), "\" x2=\"", N(x + 7), "\" y2=\"",
+          N(iy + 6.5),
+          "\" stroke=\"#616161\" stroke-width=\"2\" stroke-dasharray=\"2 1.5\"/><rect x=\"",
+          N(x + 7), "\" y=\"", N(iy + 3.5), "\" width=\"7\" height=\"6\" fill=\"#616161\"/>");
     });
-    const std::pair<MarkKind, const char*> kMarks[] = {{MarkKind::kPodFailure, "pod failure"},
-                                                       {MarkKind::kNodeFailure, "node failure"},
-                                                       {MarkKind::kNodeRecovery, "node recovery"},
-                                                       {MarkKind::kRestart, "JobSet restart"},
-                                                       {MarkKind::kGangMoved, "gang moved to another domain"}};
+    const std::pair<MarkKind, const char*> kMarks[] = {
+        {MarkKind::kPodFailure, "pod failure"},
+        {MarkKind::kNodeFailure, "node failure"},
+        {MarkKind::kNodeRecovery, "node recovery"},
+        {MarkKind::kRestart, "JobSet restart"},
+        {MarkKind::kGangMoved, "gang moved to another domain"}};
     for (const auto& [kind, label] : kMarks) {
       Mark m;
       m.kind = kind;
       add(label, [&](double x, double iy) { return MarkSymbol(m, x + 6.5, iy + 6.5, label); });
     }
     add("utilisation (area) / fragmentation (line)", [](double x, double iy) {
-      return absl::StrCat("<rect x=\"", N(x), "\" y=\"", N(iy + 4), "\" width=\"13\" height=\"9\" fill=\"#90caf9\"/>",
-                          "<line x1=\"", N(x), "\" y1=\"", N(iy + 5), "\" x2=\"", N(x + 13), "\" y2=\"", N(iy + 5),
+      return absl::StrCat("<rect x=\"", N(x), "\" y=\"", N(iy + 4),
+                          "\" width=\"13\" height=\"9\" fill=\"#90caf9\"/>", "<line x1=\"", N(x),
+                          "\" y1=\"", N(iy + 5), "\" x2=\"", N(x + 13), "\" y2=\"", N(iy + 5),
                           "\" stroke=\"#e65100\" stroke-width=\"1.2\"/>");
     });
     for (size_t i = 0; i < entries.size(); ++i) {
@@ -881,15 +951,18 @@ std::string RenderSvg(const std::vector<const Timeline*>& panels_in) {
 
   const double height = std::ceil(y);
   std::string out = absl::StrCat(
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"", N(kWidth),
-      "\" height=\"", N(height), "\" viewBox=\"0 0 ", N(kWidth), " ", N(height),
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
+      "width=\"",
+      N(kWidth), "\" height=\"", N(height), "\" viewBox=\"0 0 ", N(kWidth), " ", N(height),
       "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n");
   out += "<title>phalanx simulate</title>\n";
   out +=
       "<defs><pattern id=\"hatch\" patternUnits=\"userSpaceOnUse\" width=\"6\" height=\"6\" "
-      "patternTransform=\"rotate(45)\"><rect x=\"0\" y=\"0\" width=\"2.5\" height=\"6\" fill=\"#fff\" "
+      "patternTransform=\"rotate(45)\"><rect x=\"0\" y=\"0\" width=\"2.5\" height=\"6\" "
+      "fill=\"#fff\" "
       "fill-opacity=\"0.75\"/></pattern></defs>\n";
-  out += absl::StrCat("<rect x=\"0\" y=\"0\" width=\"", N(kWidth), "\" height=\"", N(height), "\" fill=\"#fff\"/>\n");
+  out += absl::StrCat("<rect x=\"0\" y=\"0\" width=\"", N(kWidth), "\" height=\"", N(height),
+                      "\" fill=\"#fff\"/>\n");
   out += body.text();
   out += "</svg>\n";
   return out;

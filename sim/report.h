@@ -1,19 +1,19 @@
 // sim/report.h
 //
-// The simulator's reports, pure functions of recorded Timelines (sim/timeline.h): a text summary for a
-// person at a terminal, JSON for tools, and an SVG picture. All three are deterministic byte for byte
-// (numbers are rounded and printed without the locale; nothing depends on the clock or on addresses),
-// so the same run gives the same files. Thread-safe (no shared state); never fail.
+// The simulator's reports, pure functions of recorded Timelines (sim/timeline.h): a text summary
+// for a person at a terminal, JSON for tools, and an SVG picture. All three are deterministic byte
+// for byte (numbers are rounded and printed without the locale; nothing depends on the clock or on
+// addresses), so the same run gives the same files. Thread-safe (no shared state); never fail.
 //
-// Picture layout (RenderSvg): one panel per Timeline, stacked vertically on a shared time scale (so a
-// run with gangs and one without read side by side). In each panel, from the top: a lane per JobSet
-// (dashed from arrival to start = waiting, solid while it runs, its restarts marked), a utilisation
-// strip, then one row per domain with each Job's occupancy as a bar coloured by its JobSet — hatched
-// when partial, with a dashed outline when the domain was shared — and the run's marks (pod failure,
-// node failure and recovery, restart, gang moved) as symbols with tooltips. A legend explains colours
-// and symbols. Large runs stay readable: beyond kMaxSvgRows domains, consecutive domains share a row
-// (the panel says so); beyond kMaxSvgLanes JobSets, the rest have no lane; the legend lists at most
-// kMaxSvgLegend JobSets, then "+N more".
+// Picture layout (RenderSvg): one panel per Timeline, stacked vertically on a shared time scale (so
+// a run with gangs and one without read side by side). In each panel, from the top: a lane per
+// JobSet (dashed from arrival to start = waiting, solid while it runs, its restarts marked), a
+// utilisation strip, then one row per domain with each Job's occupancy as a bar coloured by its
+// JobSet — hatched when partial, with a dashed outline when the domain was shared — and the run's
+// marks (pod failure, node failure and recovery, restart, gang moved) as symbols with tooltips. A
+// legend explains colours and symbols. Large runs stay readable: beyond kMaxSvgRows domains,
+// consecutive domains share a row (the panel says so); beyond kMaxSvgLanes JobSets, the rest have
+// no lane; the legend lists at most kMaxSvgLegend JobSets, then "+N more".
 #pragma once
 
 #include <string>
@@ -30,17 +30,19 @@ inline constexpr int kMaxSvgLegend = 24;
 // "45s", "12m05s", "1h02m", "2d03h" (rounded to the second).
 std::string HumanDuration(double seconds);
 
-// What a cluster admin reads at a glance: the run (cluster, nodes, domains, mode, simulated time), a
-// table of JobSets (arrived, waited, started, finished, outcome, restarts, where they ran), utilisation
-// and fragmentation over time (mean, peak and a sparkline), and the invariants checked with counts.
+// What a cluster admin reads at a glance: the run (cluster, nodes, domains, mode, simulated time),
+// a table of JobSets (arrived, waited, started, finished, outcome, restarts, where they ran),
+// utilisation and fragmentation over time (mean, peak and a sparkline), and the invariants checked
+// with counts.
 std::string SummaryText(const Timeline& timeline);
 
 // One JSON object (2-space indent, trailing newline): cluster, workload, mode ("gangs" |
 // "without-gangs"), seed, end_s, resource, nodes, domains[], jobsets[] (namespace, name, outcome,
-// arrived_s, started_s and finished_s (null if never), waited_s (arrival to start, or to the end of the
-// run if it never started), restarts, pods, domains ["key=path", ...], wait_reason), utilisation (mean,
-// peak, fragmentation_mean, fragmentation_peak, samples[]), marks[], occupancies[], invariants (checked,
-// violations (total), by_rule, examples). Times in seconds, rounded to milliseconds.
+// arrived_s, started_s and finished_s (null if never), waited_s (arrival to start, or to the end of
+// the run if it never started), restarts, pods, domains ["key=path", ...], wait_reason),
+// utilisation (mean, peak, fragmentation_mean, fragmentation_peak, samples[]), marks[],
+// occupancies[], invariants (checked, violations (total), by_rule, examples). Times in seconds,
+// rounded to milliseconds.
 std::string ReportJson(const Timeline& timeline);
 
 // An SVG document with one panel per timeline (titled "with gangs" / "without gangs"), see above.

@@ -16,13 +16,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
+
 #include "api/document.h"
 #include "api/quantity.h"
 #include "common/json_text.h"
 #include "common/read_file.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
-#include "nlohmann/json.hpp"
 
 namespace phalanx::sim {
 namespace {
@@ -37,21 +38,24 @@ constexpr size_t kMaxPoolNameLength = 40;  // leaves room for "-<i>-<j>-<k>-<n>"
 // Where a value came from, for error lines: "<file>: document <n>[, items[<i>]]: <field>: <what>".
 struct Where {
   const std::string* path;
-  int doc = 0;       // 1-based
-  int item = -1;     // index in a v1 List, or -1
+  int doc = 0;    // 1-based
+  int item = -1;  // index in a v1 List, or -1
   std::string Prefix() const {
     if (item < 0) return absl::StrCat(*path, ": document ", doc);
     return absl::StrCat(*path, ": document ", doc, ", items[", item, "]");
   }
   absl::Status Error(std::string_view field, std::string_view what) const {
-    if (field.empty()) return absl::InvalidArgumentError(absl::StrCat(Prefix(), ": ", AsAbsl(what)));
-    return absl::InvalidArgumentError(absl::StrCat(Prefix(), ": ", AsAbsl(field), ": ", AsAbsl(what)));
+    if (field.empty())
+      return absl::InvalidArgumentError(absl::StrCat(Prefix(), ": ", AsAbsl(what)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Prefix(), ": ", AsAbsl(field), ": ", AsAbsl(what)));
   }
 };
 
 // The file's name without directories and without a .yaml/.yml/.json extension.
 std::string BaseName(const std::string& path) {
-  std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  std::string base =
+      path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
   for (const char* ext : {".yaml", ".yml", ".json"}) {
     const size_t n = std::char_traits<char>::length(ext);
     if (base.size() > n && base.compare(base.size() - n, n, ext) == 0) {
@@ -64,8 +68,8 @@ std::string BaseName(const std::string& path) {
 
 std::string Quote(std::string_view s) { return JsonText(json(std::string(s))); }
 
-// A JSON string literal's body for text that is known to be plain (names, label values, quantities);
-// escapes anyway so that nothing can break the document.
+// A JSON string literal's body for text that is known to be plain (names, label values,
+// quantities); escapes anyway so that nothing can break the document.
 void AppendEscaped(std::string& out, std::string_view s) {
   for (char c : s) {
     if (c == '"' || c == '\\') {
@@ -91,8 +95,8 @@ std::string StringOr(const json& obj, const char* key, std::string fallback = ""
 }
 
 // A duration field or annotation: a Go-style string ("90s", "1h30m"), or the number 0.
-absl::StatusOr<absl::Duration> ReadDuration(const Where& where, const std::string& field, const json& v,
-                                            bool positive) {
+absl::StatusOr<absl::Duration> ReadDuration(const Where& where, const std::string& field,
+                                            const json& v, bool positive) {
   absl::Duration d;
   if (v.is_number_integer() && v.get<int64_t>() == 0) {
     d = absl::ZeroDuration();
@@ -100,8 +104,11 @@ absl::StatusOr<absl::Duration> ReadDuration(const Where& where, const std::strin
     return where.Error(field, "must be a duration string such as \"90s\", \"5m\" or \"1h30m\"");
   } else {
     const std::string s = v.get<std::string>();
-    if (!absl::ParseDuration(s, &d) || d == absl::InfiniteDuration() || d == -absl::InfiniteDuration()) {
-      return where.Error(field, absl::StrCat(Quote(s), " is not a duration (use e.g. \"90s\", \"5m\", \"1h30m\")"));
+    if (!absl::ParseDuration(s, &d) || d == absl::InfiniteDuration() ||
+        d == -absl::InfiniteDuration()) {
+      return where.Error(
+          field,
+          absl::StrCat(Quote(s), " is not a duration (use e.g. \"90s\", \"5m\", \"1h30m\")"));
     }
   }
   if (d < absl::ZeroDuration()) return where.Error(field, "must not be negative");
@@ -110,15 +117,16 @@ absl::StatusOr<absl::Duration> ReadDuration(const Where& where, const std::strin
 }
 
 // An integer field within [lo, hi].
-absl::StatusOr<int64_t> ReadInt(const Where& where, const std::string& field, const json& v, int64_t lo,
-                                int64_t hi) {
+absl::StatusOr<int64_t> ReadInt(const Where& where, const std::string& field, const json& v,
+                                int64_t lo, int64_t hi) {
   if (!v.is_number_integer()) return where.Error(field, "must be an integer");
   if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi)) {
     return where.Error(field, absl::StrCat("must be at most ", hi));
   }
   const int64_t n = v.get<int64_t>();
   if (n < lo) {
-    return where.Error(field, lo == 1 ? std::string("must be positive") : absl::StrCat("must be at least ", lo));
+    return where.Error(
+        field, lo == 1 ? std::string("must be positive") : absl::StrCat("must be at least ", lo));
   }
   if (n > hi) return where.Error(field, absl::StrCat("must be at most ", hi));
   return n;
@@ -147,13 +155,14 @@ struct PoolTemplate {
   std::string arch = "amd64";
   std::string instance_type;  // "" = no instance-type label
   std::string cpu, memory;
-  std::string accelerator;     // resource name, "" for CPU pools
+  std::string accelerator;  // resource name, "" for CPU pools
   int64_t accelerators = 0;
-  std::string status_json;     // ,"status":{...}
+  std::string status_json;                                  // ,"status":{...}
   std::vector<std::pair<std::string, std::string>> labels;  // shared labels
 
   void Finish() {
-    std::map<std::string, std::string> resources = {{"cpu", cpu}, {"memory", memory}, {"pods", "110"}};
+    std::map<std::string, std::string> resources = {
+        {"cpu", cpu}, {"memory", memory}, {"pods", "110"}};
     if (!accelerator.empty()) resources[accelerator] = absl::StrCat(accelerators);
     std::string list;
     for (const auto& [k, v] : resources) {
@@ -164,12 +173,14 @@ struct PoolTemplate {
       AppendEscaped(list, v);
       list.push_back('"');
     }
-    status_json = absl::StrCat(",\"status\":{\"capacity\":{", list, "},\"allocatable\":{", list,
-                               "},\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":"
-                               "\"KubeletReady\",\"message\":\"simulated node\"}]}");
+    status_json =
+        absl::StrCat(",\"status\":{\"capacity\":{", list, "},\"allocatable\":{", list,
+                     "},\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":"
+                     "\"KubeletReady\",\"message\":\"simulated node\"}]}");
     labels.emplace_back("kubernetes.io/arch", arch);
     labels.emplace_back("kubernetes.io/os", "linux");
-    if (!instance_type.empty()) labels.emplace_back("node.kubernetes.io/instance-type", instance_type);
+    if (!instance_type.empty())
+      labels.emplace_back("node.kubernetes.io/instance-type", instance_type);
   }
 };
 
@@ -221,8 +232,13 @@ constexpr TpuShape kTpuShapes[] = {
 };
 
 const std::vector<std::string>& ShapeNames() {
-  static const std::vector<std::string> names = {"tpu-v5p-slice", "tpu-v6e-slice", "tpu-v5-lite-podslice",
-                                                 "gb200-nvl72", "gke-gpu-block", "aws-gpu", "cpu"};
+  static const std::vector<std::string> names = {"tpu-v5p-slice",
+                                                 "tpu-v6e-slice",
+                                                 "tpu-v5-lite-podslice",
+                                                 "gb200-nvl72",
+                                                 "gke-gpu-block",
+                                                 "aws-gpu",
+                                                 "cpu"};
   return names;
 }
 
@@ -242,16 +258,19 @@ absl::StatusOr<std::vector<int64_t>> ParseTopology(const Where& where, const std
   const std::string example = dims == 3 ? "2x2x4" : "4x4";
   for (absl::string_view part : absl::StrSplit(text, 'x')) {
     int64_t n = 0;
-    const bool digits = !part.empty() && part.size() <= 4 &&
-                        std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const bool digits =
+        !part.empty() && part.size() <= 4 &&
+        std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!digits || !absl::SimpleAtoi(part, &n) || n <= 0) {
-      return where.Error(field, absl::StrCat(Quote(text), " is not a topology like \"", example, "\""));
+      return where.Error(field,
+                         absl::StrCat(Quote(text), " is not a topology like \"", example, "\""));
     }
     out.push_back(n);
   }
   if (static_cast<int>(out.size()) != dims) {
-    return where.Error(field, absl::StrCat(Quote(text), " has ", out.size(), " dimension(s); this shape takes ",
-                                           dims, ", like \"", example, "\""));
+    return where.Error(
+        field, absl::StrCat(Quote(text), " has ", out.size(), " dimension(s); this shape takes ",
+                            dims, ", like \"", example, "\""));
   }
   return out;
 }
@@ -275,8 +294,8 @@ std::string NetworkNodeId(std::string_view seed) {
 std::string ClusterUuid(std::string_view seed) {
   const uint64_t h = Fnv(absl::StrCat("clique:", AsAbsl(seed)));
   const uint64_t g = Fnv(absl::StrCat("uuid:", AsAbsl(seed)), h);
-  return absl::StrFormat("%08x-%04x-4%03x-8%03x-%012x", h >> 32, (h >> 16) & 0xffff, h & 0xfff, g >> 52,
-                         g & 0xffffffffffffull);
+  return absl::StrFormat("%08x-%04x-4%03x-8%03x-%012x", h >> 32, (h >> 16) & 0xffff, h & 0xfff,
+                         g >> 52, g & 0xffffffffffffull);
 }
 
 class ClusterReader {
@@ -285,7 +304,8 @@ class ClusterReader {
 
   absl::Status Document(int doc, const json& j) {
     const Where where{&path_, doc, -1};
-    if (!j.is_object()) return where.Error("", "must be an object (a Cluster, a v1 List, a Node or a Pod)");
+    if (!j.is_object())
+      return where.Error("", "must be an object (a Cluster, a v1 List, a Node or a Pod)");
     const std::string kind = StringOr(j, "kind");
     if (kind == "Cluster") return GeneratedCluster(where, j);
     if (kind == "List") {
@@ -303,7 +323,8 @@ class ClusterReader {
     if (nodes_.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(path_, ": the cluster has no nodes"));
     }
-    std::sort(nodes_.begin(), nodes_.end(), [](const NodeOut& a, const NodeOut& b) { return a.name < b.name; });
+    std::sort(nodes_.begin(), nodes_.end(),
+              [](const NodeOut& a, const NodeOut& b) { return a.name < b.name; });
     for (size_t i = 1; i < nodes_.size(); ++i) {
       if (nodes_[i].name == nodes_[i - 1].name) {
         const int first = std::min(nodes_[i].origin, nodes_[i - 1].origin);
@@ -325,7 +346,8 @@ class ClusterReader {
   absl::Status AddCount(const Where& where, const std::string& field, int64_t n) {
     total_ = std::min<int64_t>(total_ + n, kMaxNodes + 1);
     if (total_ > kMaxNodes) {
-      return where.Error(field, absl::StrCat("the cluster would have more than ", kMaxNodes, " nodes"));
+      return where.Error(field,
+                         absl::StrCat("the cluster would have more than ", kMaxNodes, " nodes"));
     }
     return absl::OkStatus();
   }
@@ -335,7 +357,8 @@ class ClusterReader {
     return static_cast<int>(origins_.size()) - 1;
   }
 
-  // A Node or Pod of a dump (or a Kueue Topology, which `phalanx plan` reads and the simulator ignores).
+  // A Node or Pod of a dump (or a Kueue Topology, which `phalanx plan` reads and the simulator
+  // ignores).
   absl::Status DumpObject(const Where& where, const json& j) {
     if (!j.is_object()) return where.Error("", "must be an object");
     const json* kind = Find(j, "kind");
@@ -395,7 +418,8 @@ class ClusterReader {
     if (!p.is_object()) return where.Error(at, "must be an object");
     const json* shape_v = Find(p, "shape");
     if (shape_v == nullptr || !shape_v->is_string()) {
-      return where.Error(at + ".shape", absl::StrCat("missing (one of ", absl::StrJoin(ShapeNames(), ", "), ")"));
+      return where.Error(at + ".shape",
+                         absl::StrCat("missing (one of ", absl::StrJoin(ShapeNames(), ", "), ")"));
     }
     const std::string shape = shape_v->get<std::string>();
     if (std::find(ShapeNames().begin(), ShapeNames().end(), shape) == ShapeNames().end()) {
@@ -405,18 +429,23 @@ class ClusterReader {
     const json* name_v = Find(p, "name");
     if (name_v == nullptr || !name_v->is_string()) return where.Error(at + ".name", "missing");
     const std::string name = name_v->get<std::string>();
-    const bool valid_name =
-        !name.empty() && name.size() <= kMaxPoolNameLength && absl::ascii_isalnum(name.front()) &&
-        absl::ascii_isalnum(name.back()) &&
-        std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'a' && c <= 'z') || absl::ascii_isdigit(c) || c == '-'; });
+    const bool valid_name = !name.empty() && name.size() <= kMaxPoolNameLength &&
+                            absl::ascii_isalnum(name.front()) && absl::ascii_isalnum(name.back()) &&
+                            std::all_of(name.begin(), name.end(), [](char c) {
+                              return (c >= 'a' && c <= 'z') || absl::ascii_isdigit(c) || c == '-';
+                            });
     if (!valid_name) {
-      return where.Error(at + ".name", absl::StrCat(Quote(name), " must be lower-case letters, digits and '-', "
-                                                    "starting and ending with a letter or digit, at most ",
-                                                    kMaxPoolNameLength, " characters"));
+      return where.Error(at + ".name",
+                         absl::StrCat(Quote(name),
+                                      " must be lower-case letters, digits and '-', "
+                                      "starting and ending with a letter or digit, at most ",
+                                      kMaxPoolNameLength, " characters"));
     }
     const std::set<std::string> allowed = ShapeFields(shape);
     for (const auto& [key, value] : p.items()) {
-      if (key == "name" || key == "shape" || key == "cpu" || key == "memory" || allowed.count(key) > 0) continue;
+      if (key == "name" || key == "shape" || key == "cpu" || key == "memory" ||
+          allowed.count(key) > 0)
+        continue;
       return where.Error(absl::StrCat(at, ".", key),
                          absl::StrCat("unknown field for shape ", shape, " (it takes ",
                                       absl::StrJoin(allowed, ", "), ", cpu, memory)"));
@@ -426,7 +455,8 @@ class ClusterReader {
       if (v == nullptr) return where.Error(absl::StrCat(at, ".", field), "missing");
       return ReadInt(where, absl::StrCat(at, ".", field), *v, 1, 1'000'000'000);
     };
-    auto optional = [&](const char* field, int64_t fallback, int64_t hi) -> absl::StatusOr<int64_t> {
+    auto optional = [&](const char* field, int64_t fallback,
+                        int64_t hi) -> absl::StatusOr<int64_t> {
       const json* v = Find(p, field);
       if (v == nullptr) return fallback;
       return ReadInt(where, absl::StrCat(at, ".", field), *v, 1, hi);
@@ -443,21 +473,26 @@ class ClusterReader {
       const json* topology_v = Find(p, "topology");
       if (topology_v != nullptr && !topology_v->is_string()) {
         // YAML reads 0x4 as a hexadecimal number, 4 as a number.
-        return where.Error(at + ".topology", absl::StrCat("must be a string like \"", tpu->dims == 3 ? "2x2x4" : "4x4",
-                                                          "\" (quote it), got ", JsonText(*topology_v)));
+        return where.Error(
+            at + ".topology",
+            absl::StrCat("must be a string like \"", tpu->dims == 3 ? "2x2x4" : "4x4",
+                         "\" (quote it), got ", JsonText(*topology_v)));
       }
       if (topology_v == nullptr) {
-        return where.Error(at + ".topology", tpu->dims == 3 ? "missing (e.g. \"2x2x4\")" : "missing (e.g. \"4x4\")");
+        return where.Error(at + ".topology",
+                           tpu->dims == 3 ? "missing (e.g. \"2x2x4\")" : "missing (e.g. \"4x4\")");
       }
       const std::string topology = topology_v->get<std::string>();
-      PHALANX_ASSIGN_OR_RETURN(std::vector<int64_t> dims, ParseTopology(where, at + ".topology", topology, tpu->dims));
+      PHALANX_ASSIGN_OR_RETURN(std::vector<int64_t> dims,
+                               ParseTopology(where, at + ".topology", topology, tpu->dims));
       PHALANX_ASSIGN_OR_RETURN(int64_t count, required("count"));
       PHALANX_ASSIGN_OR_RETURN(int64_t per_node, optional("chipsPerNode", 4, 64));
       int64_t chips = 1;
       for (int64_t d : dims) chips = SatMul(chips, d);
       if (chips > per_node && chips % per_node != 0) {
-        return where.Error(at + ".topology", absl::StrCat(Quote(topology), " has ", chips,
-                                                          " chips, not a multiple of chipsPerNode ", per_node));
+        return where.Error(at + ".topology",
+                           absl::StrCat(Quote(topology), " has ", chips,
+                                        " chips, not a multiple of chipsPerNode ", per_node));
       }
       const int64_t hosts = chips <= per_node ? 1 : chips / per_node;
       PHALANX_RETURN_IF_ERROR(AddCount(where, at, SatMul(hosts, count)));
@@ -508,7 +543,8 @@ class ClusterReader {
       pool.accelerator = "nvidia.com/gpu";
       pool.accelerators = gpus;
       PHALANX_RETURN_IF_ERROR(Resources(where, at, p, pool));
-      pool.labels = {{"cloud.google.com/gke-nodepool", name}};
+      // No gke-nodepool label: the pool is one big node pool, and block / sub-block are its
+      // domains.
       pool.Finish();
       for (int64_t b = 0; b < blocks; ++b) {
         const std::string block = absl::StrCat(name, "-b", b);
@@ -567,7 +603,8 @@ class ClusterReader {
   }
 
   // The pool's cpu / memory overrides, checked as quantities.
-  static absl::Status Resources(const Where& where, const std::string& at, const json& p, PoolTemplate& pool) {
+  static absl::Status Resources(const Where& where, const std::string& at, const json& p,
+                                PoolTemplate& pool) {
     for (const char* field : {"cpu", "memory"}) {
       const json* v = Find(p, field);
       if (v == nullptr) continue;
@@ -577,12 +614,14 @@ class ClusterReader {
       } else if (v->is_number_integer()) {
         text = JsonText(*v);
       } else {
-        return where.Error(absl::StrCat(at, ".", field), "must be a quantity such as \"96\" or \"512Gi\"");
+        return where.Error(absl::StrCat(at, ".", field),
+                           "must be a quantity such as \"96\" or \"512Gi\"");
       }
       auto q = api::ParseResource(field, text);
       if (!q.ok() || *q <= 0) {
-        return where.Error(absl::StrCat(at, ".", field),
-                           absl::StrCat(Quote(text), " is not a positive quantity (e.g. \"96\", \"512Gi\")"));
+        return where.Error(
+            absl::StrCat(at, ".", field),
+            absl::StrCat(Quote(text), " is not a positive quantity (e.g. \"96\", \"512Gi\")"));
       }
       (std::string_view(field) == "cpu" ? pool.cpu : pool.memory) = text;
     }
@@ -618,10 +657,12 @@ absl::Status CheckPodIndex(const Where& where, const json& js, const PodFault& f
     names.push_back(name);
     if (name != f.replicated_job) continue;
     const json* replicas = Find(r, "replicas");
-    const int64_t jobs = replicas != nullptr && replicas->is_number_integer() ? replicas->get<int64_t>() : 1;
+    const int64_t jobs =
+        replicas != nullptr && replicas->is_number_integer() ? replicas->get<int64_t>() : 1;
     if (f.job_index >= jobs) {
-      return where.Error("spec.pod.jobIndex", absl::StrCat(f.job_index, " is out of range: replicated Job ",
-                                                           Quote(name), " has ", jobs, " replica(s)"));
+      return where.Error("spec.pod.jobIndex",
+                         absl::StrCat(f.job_index, " is out of range: replicated Job ", Quote(name),
+                                      " has ", jobs, " replica(s)"));
     }
     const json* tspec = Find(r, "template");
     tspec = tspec != nullptr ? Find(*tspec, "spec") : nullptr;
@@ -636,14 +677,16 @@ absl::Status CheckPodIndex(const Where& where, const json& js, const PodFault& f
       }
     }
     if (f.pod_index >= pods) {
-      return where.Error("spec.pod.podIndex", absl::StrCat(f.pod_index, " is out of range: the Jobs of ",
-                                                           Quote(name), " have ", pods, " pod(s)"));
+      return where.Error("spec.pod.podIndex",
+                         absl::StrCat(f.pod_index, " is out of range: the Jobs of ", Quote(name),
+                                      " have ", pods, " pod(s)"));
     }
     return absl::OkStatus();
   }
-  return where.Error("spec.pod.replicatedJob",
-                     absl::StrCat("JobSet ", f.namespace_, "/", f.jobset, " has no replicated Job ",
-                                  Quote(f.replicated_job), " (it has ", absl::StrJoin(names, ", "), ")"));
+  return where.Error(
+      "spec.pod.replicatedJob",
+      absl::StrCat("JobSet ", f.namespace_, "/", f.jobset, " has no replicated Job ",
+                   Quote(f.replicated_job), " (it has ", absl::StrJoin(names, ", "), ")"));
 }
 
 class WorkloadReader {
@@ -679,9 +722,10 @@ class WorkloadReader {
         // Several namespaces hold that name: "default" wins, as for kubectl without -n.
         auto it = std::find(namespaces.begin(), namespaces.end(), "default");
         if (it == namespaces.end()) {
-          return pending.where.Error("spec.pod.namespace",
-                                     absl::StrCat("JobSet ", Quote(f.jobset), " is in several namespaces (",
-                                                  absl::StrJoin(namespaces, ", "), "): say which"));
+          return pending.where.Error(
+              "spec.pod.namespace",
+              absl::StrCat("JobSet ", Quote(f.jobset), " is in several namespaces (",
+                           absl::StrJoin(namespaces, ", "), "): say which"));
         }
         matches = {matches[it - namespaces.begin()]};
         namespaces = {"default"};
@@ -689,14 +733,16 @@ class WorkloadReader {
       if (matches.empty()) {
         return pending.where.Error(
             "spec.pod.jobSet",
-            absl::StrCat("no JobSet ", pending.namespace_given ? absl::StrCat(f.namespace_, "/") : "",
-                         f.jobset, " in this workload"));
+            absl::StrCat("no JobSet ",
+                         pending.namespace_given ? absl::StrCat(f.namespace_, "/") : "", f.jobset,
+                         " in this workload"));
       }
       f.namespace_ = namespaces[0];
       PHALANX_RETURN_IF_ERROR(CheckPodIndex(pending.where, *matches[0], f));
     }
-    std::stable_sort(workload_.jobsets.begin(), workload_.jobsets.end(),
-                     [](const WorkloadJobSet& a, const WorkloadJobSet& b) { return a.arrival < b.arrival; });
+    std::stable_sort(
+        workload_.jobsets.begin(), workload_.jobsets.end(),
+        [](const WorkloadJobSet& a, const WorkloadJobSet& b) { return a.arrival < b.arrival; });
     std::stable_sort(workload_.faults.begin(), workload_.faults.end(),
                      [](const Fault& a, const Fault& b) { return a.at < b.at; });
     workload_.name = BaseName(path_);
@@ -710,8 +756,8 @@ class WorkloadReader {
     if (kind == "JobSet") return JobSet(where, j);
     if (kind == "Fault") return FaultDoc(where, j);
     if (kind.empty()) return where.Error("kind", "missing (JobSet or Fault)");
-    return where.Error("kind", absl::StrCat(Quote(kind), " is not JobSet (", kJobSetApiVersion, ") or Fault (",
-                                            kSimApiVersion, ")"));
+    return where.Error("kind", absl::StrCat(Quote(kind), " is not JobSet (", kJobSetApiVersion,
+                                            ") or Fault (", kSimApiVersion, ")"));
   }
 
   absl::Status JobSet(const Where& where, const json& j) {
@@ -719,7 +765,8 @@ class WorkloadReader {
       return where.Error("apiVersion", absl::StrCat("a JobSet must be ", kJobSetApiVersion));
     }
     const json* metadata = Find(j, "metadata");
-    if (metadata == nullptr || !metadata->is_object()) return where.Error("metadata.name", "missing");
+    if (metadata == nullptr || !metadata->is_object())
+      return where.Error("metadata.name", "missing");
     const json* name = Find(*metadata, "name");
     if (name == nullptr || !name->is_string() || name->get<std::string>().empty()) {
       return where.Error("metadata.name", "missing");
@@ -735,8 +782,9 @@ class WorkloadReader {
       if (!annotations->is_object()) return where.Error("metadata.annotations", "must be a map");
       if (const json* v = Find(*annotations, kArrivalAnnotation)) {
         PHALANX_ASSIGN_OR_RETURN(
-            js.arrival, ReadDuration(where, absl::StrCat("metadata.annotations[", kArrivalAnnotation, "]"), *v,
-                                     /*positive=*/false));
+            js.arrival,
+            ReadDuration(where, absl::StrCat("metadata.annotations[", kArrivalAnnotation, "]"), *v,
+                         /*positive=*/false));
       }
       if (const json* v = Find(*annotations, kDurationAnnotation)) {
         PHALANX_ASSIGN_OR_RETURN(
@@ -761,21 +809,26 @@ class WorkloadReader {
     }
     const json* spec = Find(j, "spec");
     if (spec == nullptr || !spec->is_object()) return where.Error("spec", "missing");
-    static const std::set<std::string> kFields = {"at", "node", "recoverAfter", "pod", "exitCode", "reason"};
+    static const std::set<std::string> kFields = {"at",  "node",     "recoverAfter",
+                                                  "pod", "exitCode", "reason"};
     for (const auto& [key, value] : spec->items()) {
       if (kFields.count(key) == 0) {
-        return where.Error(absl::StrCat("spec.", key), "unknown field (a Fault takes at, node, recoverAfter, "
-                                                       "pod, exitCode, reason)");
+        return where.Error(absl::StrCat("spec.", key),
+                           "unknown field (a Fault takes at, node, recoverAfter, "
+                           "pod, exitCode, reason)");
       }
     }
     Fault fault;
+    fault.source = where.Prefix();
     const json* at = Find(*spec, "at");
-    if (at == nullptr) return where.Error("spec.at", "missing (when the fault happens, e.g. \"25m\")");
+    if (at == nullptr)
+      return where.Error("spec.at", "missing (when the fault happens, e.g. \"25m\")");
     PHALANX_ASSIGN_OR_RETURN(fault.at, ReadDuration(where, "spec.at", *at, /*positive=*/false));
     const json* node = Find(*spec, "node");
     const json* pod = Find(*spec, "pod");
     if ((node == nullptr) == (pod == nullptr)) {
-      return where.Error("spec", "a Fault names exactly one of node (a node failure) or pod (a pod failure)");
+      return where.Error(
+          "spec", "a Fault names exactly one of node (a node failure) or pod (a pod failure)");
     }
     if (node != nullptr) {
       for (const char* f : {"exitCode", "reason"}) {
@@ -783,11 +836,13 @@ class WorkloadReader {
           return where.Error(absl::StrCat("spec.", f), "applies to pod faults only");
         }
       }
-      if (!node->is_string() || node->get<std::string>().empty()) return where.Error("spec.node", "must be a node name");
+      if (!node->is_string() || node->get<std::string>().empty())
+        return where.Error("spec.node", "must be a node name");
       NodeFault nf;
       nf.node = node->get<std::string>();
       if (const json* r = Find(*spec, "recoverAfter")) {
-        PHALANX_ASSIGN_OR_RETURN(nf.recover_after, ReadDuration(where, "spec.recoverAfter", *r, /*positive=*/true));
+        PHALANX_ASSIGN_OR_RETURN(nf.recover_after,
+                                 ReadDuration(where, "spec.recoverAfter", *r, /*positive=*/true));
       }
       fault.node = std::move(nf);
       workload_.faults.push_back(std::move(fault));
@@ -796,12 +851,16 @@ class WorkloadReader {
     if (Find(*spec, "recoverAfter") != nullptr) {
       return where.Error("spec.recoverAfter", "applies to node faults only");
     }
-    if (!pod->is_object()) return where.Error("spec.pod", "must be an object {jobSet, replicatedJob, jobIndex, podIndex}");
-    static const std::set<std::string> kPodFields = {"jobSet", "namespace", "replicatedJob", "jobIndex", "podIndex"};
+    if (!pod->is_object())
+      return where.Error("spec.pod",
+                         "must be an object {jobSet, replicatedJob, jobIndex, podIndex}");
+    static const std::set<std::string> kPodFields = {"jobSet", "namespace", "replicatedJob",
+                                                     "jobIndex", "podIndex"};
     for (const auto& [key, value] : pod->items()) {
       if (kPodFields.count(key) == 0) {
-        return where.Error(absl::StrCat("spec.pod.", key),
-                           "unknown field (takes jobSet, namespace, replicatedJob, jobIndex, podIndex)");
+        return where.Error(
+            absl::StrCat("spec.pod.", key),
+            "unknown field (takes jobSet, namespace, replicatedJob, jobIndex, podIndex)");
       }
     }
     PodFault pf;
@@ -817,7 +876,8 @@ class WorkloadReader {
     pf.replicated_job = rjob->get<std::string>();
     bool namespace_given = false;
     if (const json* ns = Find(*pod, "namespace")) {
-      if (!ns->is_string() || ns->get<std::string>().empty()) return where.Error("spec.pod.namespace", "must be a namespace name");
+      if (!ns->is_string() || ns->get<std::string>().empty())
+        return where.Error("spec.pod.namespace", "must be a namespace name");
       pf.namespace_ = ns->get<std::string>();
       namespace_given = true;
     }
@@ -834,7 +894,8 @@ class WorkloadReader {
       pf.exit_code = static_cast<int>(n);
     }
     if (const json* v = Find(*spec, "reason")) {
-      if (!v->is_string() || v->get<std::string>().empty()) return where.Error("spec.reason", "must be a non-empty string");
+      if (!v->is_string() || v->get<std::string>().empty())
+        return where.Error("spec.reason", "must be a non-empty string");
       pf.reason = v->get<std::string>();
     }
     fault.pod = std::move(pf);
@@ -853,11 +914,13 @@ class WorkloadReader {
 template <typename Reader>
 absl::Status ReadAll(const std::string& path, std::string_view text, Reader& reader) {
   auto docs = api::ParseDocuments(text);
-  if (!docs.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", docs.status().message()));
+  if (!docs.ok())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", docs.status().message()));
   for (size_t i = 0; i < docs->size(); ++i) {
     const json j = json::parse((*docs)[i], nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": document ", i + 1, ": not valid JSON"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": document ", i + 1, ": not valid JSON"));
     }
     PHALANX_RETURN_IF_ERROR(reader.Document(static_cast<int>(i) + 1, j));
   }
@@ -880,6 +943,29 @@ absl::StatusOr<Workload> ParseWorkload(const std::string& path, std::string_view
     return absl::InvalidArgumentError(absl::StrCat(path, ": the workload has no JobSets"));
   }
   return workload;
+}
+
+absl::Status CheckFaults(const ClusterSpec& cluster, const Workload& workload) {
+  for (const Fault& f : workload.faults) {
+    if (!f.node) continue;
+    // Only nodes whose text holds the name as a JSON string are parsed to confirm.
+    const std::string needle = Quote(f.node->node);
+    bool found = false;
+    for (const std::string& text : cluster.nodes) {
+      if (text.find(needle) == std::string::npos) continue;
+      const json node = json::parse(text, nullptr, /*allow_exceptions=*/false);
+      const json* metadata = Find(node, "metadata");
+      if (metadata != nullptr && StringOr(*metadata, "name") == f.node->node) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(f.source, ": spec.node: no node ", needle, " in cluster ", cluster.name));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ClusterSpec> LoadCluster(const std::string& path) {

@@ -75,6 +75,7 @@ struct Fault {
   absl::Duration at;
   std::optional<PodFault> pod;    // exactly one of pod / node
   std::optional<NodeFault> node;
+  std::string source;  // "<file>: document <n>" (", items[<i>]" in a List), for error lines
 };
 
 struct Workload {
@@ -86,6 +87,9 @@ struct Workload {
 // `path` is only used for names and error messages.
 absl::StatusOr<ClusterSpec> ParseCluster(const std::string& path, std::string_view text);
 absl::StatusOr<Workload> ParseWorkload(const std::string& path, std::string_view text);
+// Every node a node Fault names is a node of `cluster`; else kInvalidArgument, one line naming the
+// Fault's document ("w.yaml: document 5: spec.node: no node \"v5p-9-0\" in cluster mixed-tpu").
+absl::Status CheckFaults(const ClusterSpec& cluster, const Workload& workload);
 // Reads and parses a file (bounded by api::kMaxDocumentBytes); errors name the file.
 absl::StatusOr<ClusterSpec> LoadCluster(const std::string& path);
 absl::StatusOr<Workload> LoadWorkload(const std::string& path);

@@ -37,14 +37,33 @@ Timeline Sample() {
       {D("v5p-1"), "ml/serve", "serve-w-0", 120, 3720, 3, true, false},
   };
   t.marks = {
-      {MarkKind::kPodFailure, 600, D("v5p-0"), "ml/train", "pod train-w-0-1 failed: exit 137 (OOMKilled)"},
+      {MarkKind::kPodFailure, 600, D("v5p-0"), "ml/train",
+       "pod train-w-0-1 failed: exit 137 (OOMKilled)"},
       {MarkKind::kRestart, 610, "", "ml/train", "ml/train restart 1"},
       {MarkKind::kNodeFailure, 900, D("v5p-1"), "", "node v5p-1-2 NotReady"},
   };
   t.jobsets = {
       {"ml", "train", 0, 1.5, 1800, "Completed", 1, {D("v5p-0")}, 4, ""},
-      {"ml", "serve", 60, 120, std::nullopt, "Running", 0, {D("v5p-1")}, 4, "waiting for a whole slice"},
-      {"ml", "big", 300, std::nullopt, std::nullopt, "Waiting", 0, {}, 16, "needs 4 slices, 2 exist"},
+      {"ml",
+       "serve",
+       60,
+       120,
+       std::nullopt,
+       "Running",
+       0,
+       {D("v5p-1")},
+       4,
+       "waiting for a whole slice"},
+      {"ml",
+       "big",
+       300,
+       std::nullopt,
+       std::nullopt,
+       "Waiting",
+       0,
+       {},
+       16,
+       "needs 4 slices, 2 exist"},
   };
   t.samples = {{0, 0.5, 0, 4, 0}, {120, 1.0, 0, 8, 16}, {1800, 0.5, 0.25, 4, 16}};
   t.invariants.checked = 77;
@@ -59,7 +78,8 @@ Timeline Sample() {
     if (xml[i] == '&') {
       const size_t semi = xml.find(';', i);
       const std::string entity = xml.substr(i, semi == std::string::npos ? 8 : semi - i + 1);
-      if (entity != "&amp;" && entity != "&lt;" && entity != "&gt;" && entity != "&quot;" && entity != "&apos;") {
+      if (entity != "&amp;" && entity != "&lt;" && entity != "&gt;" && entity != "&quot;" &&
+          entity != "&apos;") {
         return ::testing::AssertionFailure() << "bad entity at " << i << ": " << entity;
       }
       i = semi + 1;
@@ -79,8 +99,10 @@ Timeline Sample() {
     char quote = 0;
     for (; j < xml.size(); ++j) {
       if (quote != 0) {
-        if (xml[j] == quote) quote = 0;
-        else if (xml[j] == '<') return ::testing::AssertionFailure() << "'<' in an attribute at " << j;
+        if (xml[j] == quote)
+          quote = 0;
+        else if (xml[j] == '<')
+          return ::testing::AssertionFailure() << "'<' in an attribute at " << j;
       } else if (xml[j] == '"' || xml[j] == '\'') {
         quote = xml[j];
       } else if (xml[j] == '>') {
@@ -93,7 +115,8 @@ Timeline Sample() {
     if (tag[0] == '/') {
       const std::string name = tag.substr(1);
       if (stack.empty() || stack.back() != name) {
-        return ::testing::AssertionFailure() << "</" << name << "> closes " << (stack.empty() ? "nothing" : stack.back());
+        return ::testing::AssertionFailure()
+               << "</" << name << "> closes " << (stack.empty() ? "nothing" : stack.back());
       }
       stack.pop_back();
     } else if (tag.back() != '/') {
@@ -101,13 +124,15 @@ Timeline Sample() {
     }
     i = j + 1;
   }
-  if (!stack.empty()) return ::testing::AssertionFailure() << "<" << stack.back() << "> never closed";
+  if (!stack.empty())
+    return ::testing::AssertionFailure() << "<" << stack.back() << "> never closed";
   return ::testing::AssertionSuccess();
 }
 
 size_t Count(const std::string& text, const std::string& what) {
   size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size()))
+    ++n;
   return n;
 }
 
@@ -201,10 +226,11 @@ TEST(RenderSvgTest, WellFormedWithOneBarPerOccupancy) {
   EXPECT_TRUE(WellFormed(svg));
   EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
   EXPECT_EQ(Count(svg, "class=\"occ\""), t.occupancies.size());
-  EXPECT_EQ(Count(svg, "class=\"occ-hatch\""), 1u);  // the one partial occupancy
+  EXPECT_EQ(Count(svg, "class=\"occ-hatch\""), 1u);            // the one partial occupancy
   EXPECT_EQ(Count(svg, "class=\"mark "), t.marks.size() + 5);  // + the five symbols of the legend
   EXPECT_EQ(Count(svg, "class=\"lane\""), t.jobsets.size());
-  EXPECT_EQ(Count(svg, "class=\"wait\""), 2u);  // serve waited 60 s; big never started; train waited 1.5 s (< a pixel)
+  EXPECT_EQ(Count(svg, "class=\"wait\""),
+            2u);  // serve waited 60 s; big never started; train waited 1.5 s (< a pixel)
   EXPECT_THAT(svg, HasSubstr("with gangs"));
   EXPECT_THAT(svg, HasSubstr(">v5p-0</text>"));
   EXPECT_THAT(svg, HasSubstr("<title>10m: pod train-w-0-1 failed: exit 137 (OOMKilled)</title>"));
@@ -256,12 +282,21 @@ TEST(RenderSvgTest, ManyDomainsAreAggregatedAndManyJobSetsTruncated) {
   t.occupancies.clear();
   t.jobsets.clear();
   t.marks.clear();
-  for (int i = 0; i < 3000; ++i) t.domains.push_back({absl::StrCat("k=r", i), absl::StrCat("r", i), 18, 72});
+  for (int i = 0; i < 3000; ++i)
+    t.domains.push_back({absl::StrCat("k=r", i), absl::StrCat("r", i), 18, 72});
   for (int i = 0; i < 100; ++i) {
-    t.jobsets.push_back({"team", absl::StrCat("j", i), i * 10.0, i * 10.0 + 5, i * 10.0 + 600, "Completed", 0,
-                         {absl::StrCat("k=r", i * 30)}, 18, ""});
-    t.occupancies.push_back({absl::StrCat("k=r", i * 30), absl::StrCat("team/j", i), "w", i * 10.0 + 5,
-                             i * 10.0 + 600, 18, false, false});
+    t.jobsets.push_back({"team",
+                         absl::StrCat("j", i),
+                         i * 10.0,
+                         i * 10.0 + 5,
+                         i * 10.0 + 600,
+                         "Completed",
+                         0,
+                         {absl::StrCat("k=r", i * 30)},
+                         18,
+                         ""});
+    t.occupancies.push_back({absl::StrCat("k=r", i * 30), absl::StrCat("team/j", i), "w",
+                             i * 10.0 + 5, i * 10.0 + 600, 18, false, false});
   }
   const std::string svg = RenderSvg({&t});
   EXPECT_TRUE(WellFormed(svg));
@@ -288,13 +323,14 @@ TEST(SummaryTextTest, Contents) {
   EXPECT_THAT(text, HasSubstr("8 nodes, 2 domains, with gangs"));
   EXPECT_THAT(text, HasSubstr("Simulated time 1h02m"));
   EXPECT_THAT(text, HasSubstr("1 completed, 0 failed, 1 running, 1 waiting"));
-  for (const char* col : {"JOBSET", "ARRIVED", "WAITED", "STARTED", "FINISHED", "OUTCOME", "RESTARTS", "RAN ON"}) {
+  for (const char* col :
+       {"JOBSET", "ARRIVED", "WAITED", "STARTED", "FINISHED", "OUTCOME", "RESTARTS", "RAN ON"}) {
     EXPECT_THAT(text, HasSubstr(col));
   }
   EXPECT_THAT(text, HasSubstr("ml/train"));
-  EXPECT_THAT(text, HasSubstr("30m"));       // train finished at 1800 s
-  EXPECT_THAT(text, HasSubstr(">57m"));      // big has waited since 300 s, to the end at 3720 s
-  EXPECT_THAT(text, HasSubstr("v5p-1"));     // where serve ran (the short label)
+  EXPECT_THAT(text, HasSubstr("30m"));    // train finished at 1800 s
+  EXPECT_THAT(text, HasSubstr(">57m"));   // big has waited since 300 s, to the end at 3720 s
+  EXPECT_THAT(text, HasSubstr("v5p-1"));  // where serve ran (the short label)
   EXPECT_THAT(text, Not(HasSubstr("cloud.google.com/gke-nodepool=")));
   EXPECT_THAT(text, HasSubstr("ml/big waited >57m: needs 4 slices, 2 exist"));
   EXPECT_THAT(text, HasSubstr("Utilisation of google.com/tpu: mean"));
