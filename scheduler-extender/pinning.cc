@@ -11,6 +11,7 @@
 #include "api/internal/rapidjson_read.h"
 #include "api/labels.h"
 #include "common/strings.h"
+#include "scheduler-extender/fencing.h"
 
 namespace phalanx::extender {
 namespace {
@@ -101,6 +102,23 @@ absl::Status ReadSpec(const rapidjson::Value& spec, PinShape* shape) {
     }
     std::sort(shape->node_selector.begin(), shape->node_selector.end());
   }
+  if (const rapidjson::Value* tolerations = Member(spec, "tolerations")) {
+    if (!tolerations->IsArray()) return WrongType("spec.tolerations", "array", *tolerations);
+    shape->has_tolerations = true;
+    for (rapidjson::SizeType i = 0; i < tolerations->Size(); ++i) {
+      const rapidjson::Value& t = (*tolerations)[i];
+      if (!t.IsObject()) return WrongType(absl::StrCat("spec.tolerations[", i, "]"), "object", t);
+      auto text = [&](const char* field) {
+        const rapidjson::Value* v = Member(t, field);
+        return v != nullptr && v->IsString() ? Str(*v) : std::string();
+      };
+      const std::string op = text("operator"), effect = text("effect");
+      if (text("key") == kReservedTaintKey && (op.empty() || op == "Equal") &&
+          (effect.empty() || effect == "NoSchedule")) {
+        shape->fence_tolerations.push_back(text("value"));
+      }
+    }
+  }
   const rapidjson::Value* affinity = Member(spec, "affinity");
   if (affinity == nullptr) return absl::OkStatus();
   if (!affinity->IsObject()) return WrongType("spec.affinity", "object", *affinity);
@@ -152,6 +170,10 @@ absl::Status CheckTarget(const PinTarget& target) {
     if (n.empty()) return absl::InvalidArgumentError("pin target: empty node name");
   }
   return absl::OkStatus();
+}
+
+bool HasFenceToleration(const PinShape& pod, const std::string& value) {
+  return std::find(pod.fence_tolerations.begin(), pod.fence_tolerations.end(), value) != pod.fence_tolerations.end();
 }
 
 bool AllTermsEmpty(const PinShape& pod) {
@@ -215,7 +237,10 @@ absl::StatusOr<api::JsonPatch> PinPatch(const PinShape& pod, const PinTarget& ta
   const std::string gate_path = absl::StrCat("/spec/schedulingGates/", gate);
   patch.Test(gate_path + "/name", api::PatchValue::String(api::kPlacementGate));
   patch.Remove(gate_path);
-  if (HasPinConstraints(pod, target)) return patch;  // pinned by an earlier, partly applied attempt
+  if (!target.fence_value.empty() && !HasFenceToleration(pod, target.fence_value)) {
+    patch.AppendToList("/spec/tolerations", pod.has_tolerations, FenceToleration(target.fence_value));
+  }
+  if (HasDomainConstraints(pod, target)) return patch;  // pinned by an earlier, partly applied attempt
 
   if (!pod.has_node_selector) {
     std::string map = "{";
@@ -269,6 +294,11 @@ absl::StatusOr<api::JsonPatch> PinPatch(const PinShape& pod, const PinTarget& ta
 }
 
 bool HasPinConstraints(const PinShape& pod, const PinTarget& target) {
+  if (!target.fence_value.empty() && !HasFenceToleration(pod, target.fence_value)) return false;
+  return HasDomainConstraints(pod, target);
+}
+
+bool HasDomainConstraints(const PinShape& pod, const PinTarget& target) {
   for (const auto& [key, value] : target.path_labels) {
     const std::string* have = pod.NodeSelector(key);
     if (have == nullptr || *have != value) return false;

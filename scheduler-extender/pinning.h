@@ -25,6 +25,9 @@
 //        left as it is — it cannot widen where the pod runs. When every term is empty the pod can run
 //        nowhere: kFailedPrecondition, the planner must not pin (nor reserve for) it.
 //      Requirements the term already has (same key, In, the single same value) are not added again.
+//   4. with fencing (PinTarget::fence_value set, scheduler-extender/fencing.h): the toleration
+//      `phalanx.dev/reserved=<value>:NoSchedule` (operator Equal) appended to spec.tolerations (the list is
+//      created when missing; tolerations may be added to any pod), unless the pod already has it.
 //   When the pod already carries all of it (HasPinConstraints), the patch is only the ungate.
 //
 // Pure functions and value types: thread-safe, never throw. ReadPinShape reports malformed pod JSON as
@@ -62,6 +65,10 @@ struct PinShape {
   // spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms; empty
   // when the pod has no required node affinity (or an empty list), which PinPatch treats alike.
   std::vector<Term> required_terms;
+  bool has_tolerations = false;  // spec.tolerations is an array (possibly empty)
+  // Values of the tolerations for the fencing taint (key phalanx.dev/reserved, operator Equal,
+  // effect NoSchedule or unset).
+  std::vector<std::string> fence_tolerations;
 
   // The position of gate `name` in `gates`, or -1.
   int GateIndex(std::string_view name) const;
@@ -79,6 +86,8 @@ struct PinTarget {
   // level alone, since its values may repeat under other coarser domains.
   std::vector<std::pair<std::string, std::string>> path_labels;
   std::vector<std::string> nodes;  // the domain's node names
+  // Fencing on: the value of the domain's phalanx.dev/reserved taint, which the pod must tolerate.
+  std::string fence_value;
 };
 
 // PinPatch: the ungate-and-pin JSON Patch for a pod of shape `pod` (see the file comment).
@@ -91,6 +100,8 @@ absl::StatusOr<api::JsonPatch> PinPatch(const PinShape& pod, const PinTarget& ta
 // labels in its nodeSelector, and either one metadata.name term per domain node or the path's labels in
 // every non-empty term).
 bool HasPinConstraints(const PinShape& pod, const PinTarget& target);
+// HasPinConstraints without the fencing toleration: the nodeSelector and node affinity parts alone.
+bool HasDomainConstraints(const PinShape& pod, const PinTarget& target);
 
 // IsPinned: HasPinConstraints and our gate is gone — the pod was ungated and pinned to `target`, so the
 // planner has nothing left to patch (idempotence across retries and planner restarts).
