@@ -12,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 
 #include "common/json_text.h"
@@ -105,15 +106,55 @@ std::string Truncate(const std::string& s, size_t max) {
 std::string JobSetKey(const JobSetRecord& r) { return absl::StrCat(r.namespace_, "/", r.name); }
 
 // The short label of a domain id: the timeline's label, else the last path element of "key=path".
-std::string DomainLabel(const Timeline& t, const std::string& id) {
-  for (const DomainInfo& d : t.domains) {
-    if (d.id == id) return d.label;
+bool IsUuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash != (s[i] == '-')) return false;
+    if (!dash && !absl::ascii_isxdigit(static_cast<unsigned char>(s[i]))) return false;
   }
-  const size_t eq = id.find('=');
-  std::string path = eq == std::string::npos ? id : id.substr(eq + 1);
-  const size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
+  return true;
 }
+
+// A label for people: an NVLink clique "<cluster uuid>.<id>" becomes "<first 8 hex digits>….<id>"
+// (one cluster's cliques share the uuid); anything else is kept.
+std::string Short(const std::string& label) {
+  if (label.size() > 37 && label[36] == '.' && IsUuid(std::string_view(label).substr(0, 36))) {
+    return absl::StrCat(label.substr(0, 8), "\xE2\x80\xA6", label.substr(36));
+  }
+  return label;
+}
+
+// Short domain labels by id: the timeline's label (shortened), else the last path element of each
+// "+"-joined part of "key=path" (a Job split over several domains).
+class DomainLabels {
+ public:
+  explicit DomainLabels(const Timeline& t) {
+    for (const DomainInfo& d : t.domains)
+      by_id_.emplace(d.id, Short(d.label.empty() ? Tail(d.id) : d.label));
+  }
+
+  std::string operator()(const std::string& id) const {
+    auto it = by_id_.find(id);
+    if (it != by_id_.end()) return it->second;
+    const size_t eq = id.find('=');
+    const std::string path = eq == std::string::npos ? id : id.substr(eq + 1);
+    std::vector<std::string> parts;
+    for (absl::string_view part : absl::StrSplit(path, '+'))
+      parts.push_back(Short(Tail(std::string(part))));
+    return absl::StrJoin(parts, "+");
+  }
+
+ private:
+  static std::string Tail(const std::string& id) {
+    const size_t eq = id.find('=');
+    const std::string path = eq == std::string::npos ? id : id.substr(eq + 1);
+    const size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+  }
+
+  std::map<std::string, std::string> by_id_;
+};
 
 // Time-weighted view of the samples: each value holds from its sample until the next (or the end).
 struct Series {
@@ -213,13 +254,15 @@ std::map<std::string, int64_t> RuleCounts(const InvariantCounts& inv) {
   return rules;
 }
 
-std::string Waited(const JobSetRecord& r, double end) {
-  if (r.started_s) return HumanDuration(std::max(0.0, *r.started_s - r.arrived_s));
-  return ">" + HumanDuration(std::max(0.0, end - r.arrived_s));
+// Arrival to start; for a JobSet that never had all its pods running at once, arrival to its
+// finish (or the end of the run).
+double WaitedSeconds(const JobSetRecord& r, double end) {
+  const double until = r.started_s ? *r.started_s : (r.finished_s ? *r.finished_s : end);
+  return std::max(0.0, until - r.arrived_s);
 }
 
-double WaitedSeconds(const JobSetRecord& r, double end) {
-  return std::max(0.0, (r.started_s ? *r.started_s : end) - r.arrived_s);
+std::string Waited(const JobSetRecord& r, double end) {
+  return (r.started_s ? "" : ">") + HumanDuration(WaitedSeconds(r, end));
 }
 
 }  // namespace
@@ -268,12 +311,13 @@ std::string SummaryText(const Timeline& t) {
                   " JobSets: ", absl::StrJoin(parts, ", "), "\n\n");
 
   // The JobSet table.
+  const DomainLabels domain_label(t);
   std::vector<std::vector<std::string>> rows = {
       {"JOBSET", "ARRIVED", "WAITED", "STARTED", "FINISHED", "OUTCOME", "RESTARTS", "RAN ON"}};
   for (const JobSetRecord& r : t.jobsets) {
     std::vector<std::string> labels;
     for (const std::string& d : r.domains) {
-      std::string l = DomainLabel(t, d);
+      std::string l = domain_label(d);
       if (std::find(labels.begin(), labels.end(), l) == labels.end())
         labels.push_back(std::move(l));
     }
@@ -300,6 +344,10 @@ std::string SummaryText(const Timeline& t) {
     absl::StrAppend(&out, line, "\n");
   }
   if (t.jobsets.empty()) absl::StrAppend(&out, "(no JobSets)\n");
+  if (std::any_of(t.jobsets.begin(), t.jobsets.end(),
+                  [](const JobSetRecord& r) { return !r.started_s.has_value(); })) {
+    absl::StrAppend(&out, "(STARTED -: never had all its pods running at once)\n");
+  }
   bool wait_header = false;
   for (const JobSetRecord& r : t.jobsets) {
     if (r.wait_reason.empty() || WaitedSeconds(r, end) < 0.5) continue;
@@ -521,18 +569,20 @@ std::string MarkSymbol(const Mark& m, double x, double y, const std::string& too
                            "Z\" fill=\"#212121\" stroke=\"#fff\" stroke-width=\"1\"/>");
       break;
     case MarkKind::kNodeRecovery:
-      shape = absl::StrCat("<path d=\"M", N(x - r), " ", N(y + r), "L", N(x + r), " ", N(y + r),
-                           "L", N(x), " ", N(y - r),
-                           "Z\" fill=\"#2e7d32\" stroke=\"#fff\" stroke-width=\"1\"/>");
+      shape = absl::StrCat(
+          "<path d=\"M", N(x - r), " ", N(y + r), "L", N(x + r), " ", N(y + r), "L", N(x), " ",
+          N(y - r),
+          "Z\" fill=\"#fff\" stroke=\"#2e7d32\" stroke-width=\"2\" stroke-linejoin=\"round\"/>");
       break;
     case MarkKind::kRestart:
       shape = absl::StrCat("<circle cx=\"", N(x), "\" cy=\"", N(y), "\" r=\"", N(r - 0.5),
                            "\" fill=\"#fff\" stroke=\"#212121\" stroke-width=\"2\"/>");
       break;
     case MarkKind::kGangMoved:
-      shape = absl::StrCat("<path d=\"M", N(x - r), " ", N(y - r), "L", N(x + r), " ", N(y), "L",
-                           N(x - r), " ", N(y + r),
-                           "Z\" fill=\"#1565c0\" stroke=\"#fff\" stroke-width=\"1\"/>");
+      shape = absl::StrCat(
+          "<path d=\"M", N(x - r), " ", N(y - r), "L", N(x + r), " ", N(y), "L", N(x - r), " ",
+          N(y + r),
+          "Z\" fill=\"#fff\" stroke=\"#1565c0\" stroke-width=\"2\" stroke-linejoin=\"round\"/>");
       break;
   }
   return absl::StrCat("<g class=\"mark ", MarkName(m.kind), "\"><title>", Xml(tooltip), "</title>",
@@ -562,20 +612,21 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
     waiting += !r.started_s.has_value();
   }
   const Series s = Summarise(t);
+  const DomainLabels domain_label(t);
   const int64_t violations = t.invariants.Total();
   svg.Line(absl::StrCat("<text x=\"12\" y=\"", N(y + 18),
                         "\" font-size=\"16\" font-weight=\"bold\">",
                         t.gangs ? "with gangs" : "without gangs", "</text>"));
   svg.Line(absl::StrCat(
       "<text x=\"160\" y=\"", N(y + 18), "\" font-size=\"12\" fill=\"#424242\">",
-      Xml(absl::StrCat(t.cluster_name, " \xC2\xB7 ", t.nodes, " nodes \xC2\xB7 ", t.domains.size(),
-                       " domains \xC2\xB7 ", t.jobsets.size(), " JobSets: ", completed,
-                       " completed, ", failed, " failed, ", waiting, " never started \xC2\xB7 ",
-                       t.resource.empty() ? "capacity" : t.resource, " used ", Percent(s.mean_util),
-                       " on average \xC2\xB7 invariants: ",
-                       violations == 0
-                           ? std::string("all held")
-                           : absl::StrCat(violations, " violation", violations == 1 ? "" : "s"))),
+      Xml(absl::StrCat(
+          t.cluster_name, " \xC2\xB7 ", t.nodes, " nodes \xC2\xB7 ", t.domains.size(),
+          " domains \xC2\xB7 ", t.jobsets.size(), " JobSets: ", completed, " completed, ", failed,
+          " failed", waiting == 0 ? "" : absl::StrCat(", ", waiting, " never all running"),
+          " \xC2\xB7 ", t.resource.empty() ? "capacity" : t.resource, " used ",
+          Percent(s.mean_util), " on average \xC2\xB7 invariants: ",
+          violations == 0 ? std::string("all held")
+                          : absl::StrCat(violations, " violation", violations == 1 ? "" : "s"))),
       "</text>"));
   y += 28;
 
@@ -598,7 +649,7 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
       absl::StrAppend(&tip, ", waited ", HumanDuration(*r.started_s - r.arrived_s), ", started ",
                       HumanDuration(*r.started_s));
     } else {
-      absl::StrAppend(&tip, ", never started");
+      absl::StrAppend(&tip, ", never had all its pods running at once");
     }
     if (r.finished_s) absl::StrAppend(&tip, ", finished ", HumanDuration(*r.finished_s));
     absl::StrAppend(&tip, " \xE2\x80\x94 ", r.outcome.empty() ? "-" : r.outcome, ", ", r.restarts,
@@ -721,7 +772,7 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
       tip = "occupancies and marks outside the domains listed";
     } else if (per_row == 1 && label_every == 1) {
       const DomainInfo& d = t.domains[r];
-      label = d.label.empty() ? DomainLabel(t, d.id) : d.label;
+      label = domain_label(d.id);
       tip = absl::StrCat(d.id, ": ", d.nodes, " nodes, ", Fixed(d.capacity, 0), " ",
                          t.resource.empty() ? "capacity" : t.resource);
     } else {
@@ -730,11 +781,11 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
       const size_t b =
           std::min(n, std::min(other ? other_row : rows, r + label_every) * per_row) - 1;
       if (a == b) {
-        label = t.domains[a].label;
+        label = domain_label(t.domains[a].id);
         tip = t.domains[a].id;
       } else {
-        label = absl::StrCat(Truncate(t.domains[a].label, 12), "\xE2\x80\xA6",
-                             Truncate(t.domains[b].label, 12));
+        label = absl::StrCat(Truncate(domain_label(t.domains[a].id), 12), "\xE2\x80\xA6",
+                             Truncate(domain_label(t.domains[b].id), 12));
         tip = absl::StrCat(t.domains[a].id, " to ", t.domains[b].id, " (", b - a + 1, " domains)");
       }
     }
@@ -767,7 +818,7 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
     const double x0 = L.X(o.start_s), x1 = L.X(std::max(o.end_s, o.start_s));
     const double w = std::max(1.0, x1 - x0);
     std::string tip =
-        absl::StrCat(o.jobset, " ", o.job, " on ", DomainLabel(t, o.domain_id), ": ",
+        absl::StrCat(o.jobset, " ", o.job, " on ", domain_label(o.domain_id), ": ",
                      HumanDuration(o.start_s), " \xE2\x86\x92 ", HumanDuration(o.end_s), " (",
                      o.pods, " pod", o.pods == 1 ? "" : "s", ")");
     if (o.partial) absl::StrAppend(&tip, ", partial");
@@ -784,7 +835,10 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
       svg.Line(absl::StrCat("<rect class=\"occ-hatch\" ", geometry, " fill=\"url(#hatch)\"/>"));
   }
 
-  // Marks: on their domain row, on their JobSet's lane, or on the "(no domain)" row.
+  // Marks: on their domain row, on their JobSet's lane, or on the "(no domain)" row; a mark that
+  // would cover an earlier one on the same line moves right until both show.
+  std::map<double, std::vector<double>>
+      placed;  // line centre → x of the marks drawn there, in order
   for (const Mark& m : t.marks) {
     double cy;
     auto it = row_of.find(m.domain_id);
@@ -797,7 +851,15 @@ double RenderPanel(Svg& svg, const Timeline& t, const Layout& L, double y0) {
     }
     std::string tip =
         absl::StrCat(HumanDuration(m.t_s), ": ", m.text.empty() ? MarkName(m.kind) : m.text);
-    svg.Line(MarkSymbol(m, L.X(m.t_s), cy, tip));
+    // Marks come in time order, so only the last one on the line can be covered; at most three
+    // steps aside (a burst of marks at one instant then piles up at its place).
+    const double true_x = L.X(m.t_s);
+    double x = true_x;
+    std::vector<double>& xs = placed[cy];
+    if (!xs.empty() && std::abs(xs.back() - x) < 9 && xs.back() + 9 <= true_x + 27)
+      x = xs.back() + 9;
+    xs.push_back(x);
+    svg.Line(MarkSymbol(m, x, cy, tip));
   }
 
   // Axis below the rows.

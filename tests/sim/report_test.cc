@@ -338,6 +338,21 @@ TEST(SummaryTextTest, Contents) {
   EXPECT_THAT(text, HasSubstr("Invariants checked after 77 steps: all held"));
 }
 
+TEST(SummaryTextTest, CliqueLabelsAreShortenedAndSplitJobsJoined) {
+  Timeline t = Sample();
+  const std::string clique = "nvidia.com/gpu.clique=64614b2f-8978-4b41-84c9-734d46fb50e1.";
+  t.domains = {{clique + "0", "64614b2f-8978-4b41-84c9-734d46fb50e1.0", 18, 72},
+               {clique + "1", "64614b2f-8978-4b41-84c9-734d46fb50e1.1", 18, 72}};
+  t.jobsets[0].domains = {clique + "1"};
+  t.jobsets[1].domains = {clique + "0+64614b2f-8978-4b41-84c9-734d46fb50e1.1"};
+  const std::string text = SummaryText(t);
+  EXPECT_THAT(text, HasSubstr("  64614b2f\xE2\x80\xA6.1\n"));
+  EXPECT_THAT(text, HasSubstr("  64614b2f\xE2\x80\xA6.0+64614b2f\xE2\x80\xA6.1\n"));
+  EXPECT_THAT(text, Not(HasSubstr("8978-4b41")));
+  const std::string svg = RenderSvg({&t});
+  EXPECT_THAT(svg, HasSubstr(">64614b2f\xE2\x80\xA6.0</text>"));
+}
+
 TEST(SummaryTextTest, ViolationsAreCountedPerRule) {
   Timeline t = Sample();
   t.gangs = false;
