@@ -314,7 +314,10 @@ std::string SummaryText(const Timeline& t) {
   const DomainLabels domain_label(t);
   std::vector<std::vector<std::string>> rows = {
       {"JOBSET", "ARRIVED", "WAITED", "STARTED", "FINISHED", "OUTCOME", "RESTARTS", "RAN ON"}};
-  for (const JobSetRecord& r : t.jobsets) {
+  const size_t table_rows =
+      t.jobsets.size() <= kMaxSummaryRows + 5 ? t.jobsets.size() : kMaxSummaryRows;
+  for (size_t i = 0; i < table_rows; ++i) {
+    const JobSetRecord& r = t.jobsets[i];
     std::vector<std::string> labels;
     for (const std::string& d : r.domains) {
       std::string l = domain_label(d);
@@ -344,17 +347,45 @@ std::string SummaryText(const Timeline& t) {
     absl::StrAppend(&out, line, "\n");
   }
   if (t.jobsets.empty()) absl::StrAppend(&out, "(no JobSets)\n");
+  if (table_rows < t.jobsets.size()) {
+    absl::StrAppend(&out, "... and ", t.jobsets.size() - table_rows,
+                    " more JobSets (all of them are in -o json)\n");
+  }
   if (std::any_of(t.jobsets.begin(), t.jobsets.end(),
                   [](const JobSetRecord& r) { return !r.started_s.has_value(); })) {
     absl::StrAppend(&out, "(STARTED -: never had all its pods running at once)\n");
   }
-  bool wait_header = false;
-  for (const JobSetRecord& r : t.jobsets) {
-    if (r.wait_reason.empty() || WaitedSeconds(r, end) < 0.5) continue;
-    if (!wait_header) absl::StrAppend(&out, "\nWaits:\n");
-    wait_header = true;
-    absl::StrAppend(&out, "  ", JobSetKey(r), " waited ", Waited(r, end), ": ", r.wait_reason,
-                    "\n");
+  // Waits: their distribution, then why the longest waits waited.
+  if (!t.jobsets.empty()) {
+    std::vector<double> waits;
+    const JobSetRecord* longest = &t.jobsets[0];
+    for (const JobSetRecord& r : t.jobsets) {
+      waits.push_back(WaitedSeconds(r, end));
+      if (WaitedSeconds(r, end) > WaitedSeconds(*longest, end)) longest = &r;
+    }
+    std::sort(waits.begin(), waits.end());
+    auto quantile = [&](double q) {
+      return waits[std::min(waits.size() - 1, static_cast<size_t>(q * (waits.size() - 1) + 0.5))];
+    };
+    absl::StrAppend(&out, "\nWaits: median ", HumanDuration(quantile(0.5)), ", p90 ",
+                    HumanDuration(quantile(0.9)), ", longest ", Waited(*longest, end), " (",
+                    JobSetKey(*longest), ")\n");
+    std::vector<const JobSetRecord*> reasons;
+    for (const JobSetRecord& r : t.jobsets) {
+      if (!r.wait_reason.empty() && WaitedSeconds(r, end) >= 0.5) reasons.push_back(&r);
+    }
+    std::stable_sort(reasons.begin(), reasons.end(),
+                     [&](const JobSetRecord* a, const JobSetRecord* b) {
+                       return WaitedSeconds(*a, end) > WaitedSeconds(*b, end);
+                     });
+    for (size_t i = 0; i < reasons.size() && i < kMaxSummaryReasons; ++i) {
+      absl::StrAppend(&out, "  ", JobSetKey(*reasons[i]), " waited ", Waited(*reasons[i], end),
+                      ": ", reasons[i]->wait_reason, "\n");
+    }
+    if (reasons.size() > kMaxSummaryReasons) {
+      absl::StrAppend(&out, "  ... and ", reasons.size() - kMaxSummaryReasons,
+                      " more that waited\n");
+    }
   }
 
   // Utilisation and fragmentation.

@@ -332,7 +332,9 @@ TEST(SummaryTextTest, Contents) {
   EXPECT_THAT(text, HasSubstr(">57m"));   // big has waited since 300 s, to the end at 3720 s
   EXPECT_THAT(text, HasSubstr("v5p-1"));  // where serve ran (the short label)
   EXPECT_THAT(text, Not(HasSubstr("cloud.google.com/gke-nodepool=")));
-  EXPECT_THAT(text, HasSubstr("ml/big waited >57m: needs 4 slices, 2 exist"));
+  EXPECT_THAT(text, HasSubstr("Waits: median 1m, p90 57m, longest >57m (ml/big)\n"
+                              "  ml/big waited >57m: needs 4 slices, 2 exist\n"
+                              "  ml/serve waited 1m: waiting for a whole slice\n"));
   EXPECT_THAT(text, HasSubstr("Utilisation of google.com/tpu: mean"));
   EXPECT_THAT(text, HasSubstr("peak 100%"));
   EXPECT_THAT(text, HasSubstr("Invariants checked after 77 steps: all held"));
@@ -351,6 +353,32 @@ TEST(SummaryTextTest, CliqueLabelsAreShortenedAndSplitJobsJoined) {
   EXPECT_THAT(text, Not(HasSubstr("8978-4b41")));
   const std::string svg = RenderSvg({&t});
   EXPECT_THAT(svg, HasSubstr(">64614b2f\xE2\x80\xA6.0</text>"));
+}
+
+TEST(SummaryTextTest, ManyJobSetsAreCut) {
+  Timeline t = Sample();
+  t.jobsets.clear();
+  for (int i = 0; i < 100; ++i) {
+    t.jobsets.push_back({"team",
+                         absl::StrCat("j", i),
+                         0.0,
+                         10.0 * i,
+                         std::nullopt,
+                         "Running",
+                         0,
+                         {},
+                         1,
+                         absl::StrCat("reason ", i)});
+  }
+  const std::string text = SummaryText(t);
+  EXPECT_THAT(text, HasSubstr("team/j39 "));
+  EXPECT_THAT(text, Not(HasSubstr("team/j40 ")));
+  EXPECT_THAT(text, HasSubstr("... and 60 more JobSets (all of them are in -o json)"));
+  // The longest waits are explained, longest first.
+  EXPECT_THAT(text, HasSubstr("longest 16m30s (team/j99)\n  team/j99 waited 16m30s: reason 99\n"));
+  EXPECT_THAT(text, HasSubstr("team/j92 waited"));
+  EXPECT_THAT(text, Not(HasSubstr("team/j91 waited")));
+  EXPECT_THAT(text, HasSubstr("... and 91 more that waited"));  // j0 waited 0 s
 }
 
 TEST(SummaryTextTest, ViolationsAreCountedPerRule) {
