@@ -6,11 +6,15 @@
 //                    [--leader-election-namespace=NS] [--kube-api-qps=2000] [--kube-api-burst=4000]
 //                    [--topology=KEY1,KEY2,...]... [--topology-file=FILE] [--starvation-bound=DURATION]
 //                    [--allow-non-jobset-pods-in-reserved-domains] [--pin-workers=16] [-v]
+//                    [--fence-reserved-domains]
 //
 // Without --kubeconfig the in-cluster service account is used. Every replica answers /filter and
 // /prioritize from its own caches; with --leader-elect only the holder of the Lease `phalanx-extender`
 // plans (reserves, records, ungates and pins). Topology chains (coarse → fine node label keys) come from
 // --topology, --topology-file and, when the CRD is installed, Kueue Topology objects read at start.
+// With --fence-reserved-domains the planner taints the nodes of reserved domains
+// phalanx.dev/reserved=<JobSet uid>:NoSchedule and pins members with the matching toleration
+// (scheduler-extender/fencing.h): pods of another scheduler cannot land there.
 // Prints "listening on HOST:PORT" on stdout once bound (port 0 = any). Stops on SIGTERM/SIGINT.
 #include <pthread.h>
 #include <signal.h>
@@ -37,6 +41,7 @@
 #include "kube/http_client.h"
 #include "kube/leader_election.h"
 #include "scheduler-extender/caches.h"
+#include "scheduler-extender/fencing.h"
 #include "scheduler-extender/handler.h"
 #include "scheduler-extender/metrics.h"
 #include "scheduler-extender/planner.h"
@@ -52,7 +57,7 @@ constexpr char kUsage[] =
     "       [--health-probe-bind-address=HOST:PORT|0] [--leader-elect[=true|false]] [--leader-election-namespace=NS]\n"
     "       [--kube-api-qps=2000] [--kube-api-burst=4000] [--topology=KEY1,KEY2,...]... [--topology-file=FILE]\n"
     "       [--starvation-bound=10m] [--allow-non-jobset-pods-in-reserved-domains] [--pin-workers=16] [-v]\n"
-    "       [--version]\n";
+    "       [--fence-reserved-domains] [--version]\n";
 
 // Kueue's topology levels, when the CRD is installed.
 constexpr phalanx::kube::Resource kKueueTopologies{"kueue.x-k8s.io", "v1beta2", "topologies", "Topology",
@@ -72,6 +77,7 @@ int main(int argc, char** argv) {
   std::string kubeconfig;
   bool leader_elect = false;
   bool allow_non_jobset = false;
+  bool fence = false;
   std::string election_ns;
   double qps = 2000;
   int64_t burst = 4000;
@@ -85,7 +91,7 @@ int main(int argc, char** argv) {
       {"kubeconfig", "port", "bind-address", "url-prefix", "tls-cert-file", "tls-private-key-file", "client-ca-file",
        "health-probe-bind-address", "leader-election-namespace", "kube-api-qps", "kube-api-burst", "pin-workers",
        "topology", "topology-file", "starvation-bound"},
-      {"leader-elect", "allow-non-jobset-pods-in-reserved-domains"});
+      {"leader-elect", "allow-non-jobset-pods-in-reserved-domains", "fence-reserved-domains"});
   if (!command_line.ok()) return Usage(std::string(command_line.status().message()));
   if (command_line->help) {
     std::fputs(kUsage, stdout);
@@ -101,6 +107,8 @@ int main(int argc, char** argv) {
       leader_elect = value == "true";
     } else if (name == "allow-non-jobset-pods-in-reserved-domains") {
       allow_non_jobset = value == "true";
+    } else if (name == "fence-reserved-domains") {
+      fence = value == "true";
     } else if (name == "kubeconfig") {
       kubeconfig = value;
     } else if (name == "port") {
@@ -181,6 +189,7 @@ int main(int argc, char** argv) {
   state_options.topology = *topology;
   state_options.queue.starvation_bound = starvation;
   state_options.filter.allow_non_jobset_pods_in_reserved_domains = allow_non_jobset;
+  state_options.fence_reserved_domains = fence;
   ext::ExtenderState state(state_options);
   if (leader_elect) state.SetLeading(false);  // until the Lease is ours
   ext::Metrics metrics;
@@ -193,6 +202,11 @@ int main(int argc, char** argv) {
   ext::PlannerOptions planner_options;
   planner_options.pin_workers = static_cast<int>(pin_workers);
   planner_options.reporting_instance = host;
+  std::unique_ptr<ext::Fencer> fencer;
+  if (fence) {
+    fencer = std::make_unique<ext::Fencer>(**client);
+    planner_options.fencer = fencer.get();
+  }
   std::atomic<bool> synced{false};
   ext::Planner planner(**client, state, clock, metrics, [&synced] { return synced.load(); }, planner_options);
   ext::CachesOptions caches_options;
@@ -215,6 +229,7 @@ int main(int argc, char** argv) {
                {"topology_chains", topology->chains.size()}, {"leader_elect", leader_elect ? "true" : "false"}});
 
   caches->Start();
+  if (fencer) fencer->Start();
   planner.Start();
   std::thread sync_waiter([&] {
     if (caches->WaitForSync(absl::Hours(24))) {
@@ -276,6 +291,7 @@ int main(int argc, char** argv) {
   planner.Stop();
   if (elector) elector->Stop();
   caches->Stop();
+  if (fencer) fencer->Stop();
   std::fflush(nullptr);
   _exit(exit_code);  // the waiter thread may still sit in sigwait
 }

@@ -8,6 +8,7 @@
 #include "api/labels.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "scheduler-extender/fencing.h"
 #include "nlohmann/json.hpp"
 
 namespace phalanx::extender {
@@ -102,7 +103,15 @@ bool Planner::RunOnce() {
   const absl::Time start = absl::Now();
   PlanActions actions = state_.Plan(clock_.Now());
   metrics_.ObserveRound(actions.placed_gangs, actions.waiting_gangs, absl::Now() - start);
-  return Execute(std::move(actions));
+  // Fence first: the taints are on before this round ungates anyone (errors are logged by the fencer
+  // and retried next round).
+  bool fenced = false;
+  if (options_.fencer != nullptr && options_.fencer->Synced()) {
+    const int64_t before = options_.fencer->Patches();
+    (void)options_.fencer->Apply(state_.ReservedNodes());
+    fenced = options_.fencer->Patches() != before;
+  }
+  return Execute(std::move(actions)) || fenced;
 }
 
 void Planner::ForEach(size_t n, const std::function<void(size_t)>& fn) {

@@ -27,12 +27,17 @@
 
 namespace phalanx::extender {
 
+class Fencer;
+
 struct PlannerOptions {
   absl::Duration resync = absl::Seconds(1);
   // Rounds are at least this far apart, so a burst of events (every pin echoes back) makes one round.
   absl::Duration min_interval = absl::Milliseconds(5);
   int pin_workers = 16;
   std::string reporting_instance;  // Events' reportingInstance (the pod name)
+  // Fencing on: every round first brings node taints to the reservations (scheduler-extender/fencing.h),
+  // before any member is ungated. Not owned; nullptr = off.
+  Fencer* fencer = nullptr;
 };
 
 class Planner {

@@ -11,6 +11,7 @@
 #include "api/labels.h"
 #include "common/strings.h"
 #include "placement/topology.h"
+#include "scheduler-extender/fencing.h"
 #include "scheduler-extender/to_placement.h"
 #include "scheduler-extender/wire.h"
 
@@ -75,6 +76,7 @@ void ExtenderState::OnNode(std::string_view node_json) {
   absl::StatusOr<api::ClusterState> decoded = api::DecodeClusterState(node_json);
   if (!decoded.ok() || decoded->nodes.size() != 1) return;  // the informer only hands us Nodes
   placement::Node node = ToNode(decoded->nodes.front());
+  StripFenceTaints(node.taints);  // our own fence must not make a reserved domain look unhealthy
   absl::MutexLock lock(&mu_);
   cluster_.UpsertNode(node);
   dirty_ = nodes_changed_ = true;
@@ -375,7 +377,9 @@ void ExtenderState::CollectPinsLocked(PlanActions& out) {
     if (!ClaimHolds({p.ns, p.owner_job}, p.job, js->second.ref.ns, js->second.ref.name)) continue;
     if (!GangRecordedLocked(js->second, found->first->gang)) continue;
     const DomainId domain = found->second->domain;
-    absl::StatusOr<api::JsonPatch> patch = domain != kNoDomain ? PinPatch(p.shape, TargetLocked(domain))
+    PinTarget target = domain != kNoDomain ? TargetLocked(domain) : PinTarget{};
+    if (options_.fence_reserved_domains) target.fence_value = p.job.jobset_uid;
+    absl::StatusOr<api::JsonPatch> patch = domain != kNoDomain ? PinPatch(p.shape, target)
                                                                 : UngatePatch(p.shape);
     if (!patch.ok()) {
       p.failed = true;
@@ -622,6 +626,20 @@ StateCounts ExtenderState::Counts() const {
   c.reservations = reservations_.size();
   c.pending_gangs = queue_.size();
   return c;
+}
+
+std::map<std::string, std::string> ExtenderState::ReservedNodes() const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::map<std::string, std::string> out;
+  for (const placement::GangId& g : reservations_.Gangs()) {
+    const placement::Reservation* r = reservations_.Find(g);
+    if (r == nullptr) continue;
+    for (const placement::JobSlot& slot : r->jobs) {
+      if (slot.domain == kNoDomain) continue;
+      for (placement::NodeId n : cluster_.domain(slot.domain).nodes) out[cluster_.node(n).name] = g.jobset_uid;
+    }
+  }
+  return out;
 }
 
 std::optional<std::string> ExtenderState::WantedRecord(const std::string& jobset_uid) const {

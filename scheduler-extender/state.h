@@ -54,6 +54,9 @@ struct StateOptions {
   placement::TopologyConfig topology;
   placement::QueueOptions queue;
   placement::FilterOptions filter;
+  // Fencing (scheduler-extender/fencing.h): pins carry the toleration for the domain's
+  // phalanx.dev/reserved=<JobSet uid> taint.
+  bool fence_reserved_domains = false;
 };
 
 // Errors worth retrying as they are: unavailable, throttled, timed out, internal.
@@ -148,6 +151,8 @@ class ExtenderState {
   StateCounts Counts() const;
   // The recorded-or-wanted reservation text of a JobSet (tests, debugging); nullopt if unknown.
   std::optional<std::string> WantedRecord(const std::string& jobset_uid) const;
+  // Fencing: every node of a reserved exclusive domain → the uid of the JobSet holding it.
+  std::map<std::string, std::string> ReservedNodes() const;
 
  private:
   struct JobSetEntry {

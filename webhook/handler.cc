@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "api/admission.h"
+#include "api/labels.h"
 #include "api/pod.h"
 #include "webhook/jobset_admission.h"
 #include "webhook/pod_mutation.h"
@@ -81,6 +82,25 @@ api::AdmissionResponse MutatePod(const api::AdmissionRequest& request,
   return r;
 }
 
+// MutatePod plus the managed-cluster options, which read `object` beyond api::Pod.
+api::AdmissionResponse MutatePodManaged(const api::AdmissionRequest& request, const api::Pod& pod,
+                                        std::string_view object, const PodWebhookOptions& options) {
+  api::AdmissionResponse r;
+  r.uid = request.uid;
+  PodMutation m = DecidePodMutation(pod, request.operation);
+  r.warnings = std::move(m.warnings);
+  api::JsonPatch patch = PodMutationPatch(pod, m);
+  if (request.operation == api::AdmissionOperation::kCreate) {
+    absl::StatusOr<PodSchedulingShape> shape = ReadPodSchedulingShape(object);
+    if (!shape.ok()) return Denied(request, 400, "BadRequest", std::string(shape.status().message()));
+    AddManagedClusterOps(pod, *shape, m.add_placement_gate || pod.HasSchedulingGate(api::kPlacementGate),
+                         options.managed, patch, r.warnings);
+  }
+  if (!patch.empty()) r.patch = patch.ToJson();
+  if (m.add_placement_gate && options.on_gated) options.on_gated(pod);
+  return r;
+}
+
 // Upstream's pod mutation; `object` is the pod's JSON (its affinity lists decide the patch's shape).
 api::AdmissionResponse MutatePodUpstream(const api::AdmissionRequest& request, const api::Pod& pod,
                                          std::string_view object, const LeaderLookup& lookup) {
@@ -154,8 +174,9 @@ HttpReply HandleAdmission(std::string_view path, std::string_view content_type,
   api::AdmissionResponse response;
   const bool upstream =
       options.exclusive_placement == ExclusivePlacementMode::kUpstream && options.lookup != nullptr;
-  if (path == kMutatePodPath && upstream) {
-    // The patch depends on the pod's affinity lists, which api::Pod does not model: keep the object.
+  if (path == kMutatePodPath && (upstream || options.managed.enabled())) {
+    // The patch depends on fields api::Pod does not model (affinity, tolerations, schedulerName): keep
+    // the object.
     auto review = api::DecodeAdmissionReview(body);
     if (!review.ok()) return NotAReview(review.status());
     api_version = std::move(review->api_version);
@@ -167,7 +188,8 @@ HttpReply HandleAdmission(std::string_view path, std::string_view content_type,
     if (auto early = CheckPodRequest(request, pod)) {
       response = *std::move(early);
     } else {
-      response = MutatePodUpstream(request, **pod, *request.object, *options.lookup);
+      response = upstream ? MutatePodUpstream(request, **pod, *request.object, *options.lookup)
+                          : MutatePodManaged(request, **pod, *request.object, options);
     }
   } else if (pod_path) {
     // One parse: the pod is decoded from the review's own parse.

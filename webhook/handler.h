@@ -17,6 +17,7 @@
 
 #include "api/pod.h"
 #include "webhook/exclusive_upstream.h"
+#include "webhook/managed_cluster.h"
 
 namespace phalanx::webhook {
 
@@ -41,6 +42,9 @@ struct PodWebhookOptions {
   // Called for every pod the mutating webhook gives Phalanx's placement gate (planner watch). May be
   // empty; must be thread-safe and must not block.
   std::function<void(const api::Pod&)> on_gated;
+  // Phalanx mode on a managed cluster: schedulerName on gated pods, the fence toleration on DaemonSet
+  // pods (webhook/managed_cluster.h).
+  ManagedClusterOptions managed;
 };
 
 bool IsAdmissionPath(std::string_view path);

@@ -8,6 +8,7 @@
 //                   [--exclusive-placement=phalanx|upstream] [--kubeconfig=FILE]
 //                   [--kube-api-qps=50] [--kube-api-burst=100] [--planner-check[=true|false]]
 //                   [--planner-lease=phalanx-system/phalanx-extender] [--planner-grace=SECONDS]
+//                   [--scheduler-name=NAME] [--tolerate-fence-in-daemonsets[=true|false]]
 //
 // --exclusive-placement decides who enforces alpha.jobset.sigs.k8s.io/exclusive-topology:
 //   phalanx  (default) pods get the placement gate phalanx.dev/placement; phalanx-extender's planner
@@ -19,6 +20,8 @@
 // In phalanx mode --planner-check (default true) follows the planner's Lease (webhook/planner_watch.h):
 // phalanx_planner_available on /metrics, and a PlannerUnavailable Event on the JobSet of pods gated
 // while no planner runs. Without API access the check is skipped with a warning.
+// Managed clusters (webhook/managed_cluster.h): --scheduler-name sends the pods it gates to that
+// scheduler (the Phalanx profile); --tolerate-fence-in-daemonsets lets DaemonSet pods onto fenced nodes.
 //
 // Prints "listening on <address>:<port>" as its first line on stdout once the socket is bound (with
 // --port=0 the kernel picks the port), then serves until SIGTERM or SIGINT: it stops accepting, lets
@@ -59,7 +62,7 @@ constexpr char kUsage[] =
     "       [--shutdown-grace-period=SECONDS] [-v] [--version]\n"
     "       [--exclusive-placement=phalanx|upstream] [--kubeconfig=FILE] [--kube-api-qps=50]\n"
     "       [--kube-api-burst=100] [--planner-check[=true|false]] [--planner-lease=NAMESPACE/NAME]\n"
-    "       [--planner-grace=SECONDS]\n";
+    "       [--planner-grace=SECONDS] [--scheduler-name=NAME] [--tolerate-fence-in-daemonsets]\n";
 
 int Usage(const std::string& error) {
   std::fprintf(stderr, "phalanx-webhook: %s\n%s", error.c_str(), kUsage);
@@ -83,8 +86,8 @@ int main(int argc, char** argv) {
       argc, argv,
       {"port", "bind-address", "tls-cert-file", "tls-private-key-file", "cert-dir", "health-probe-bind-address",
        "max-request-bytes", "read-timeout", "write-timeout", "shutdown-grace-period", "exclusive-placement",
-       "kubeconfig", "kube-api-qps", "kube-api-burst", "planner-lease", "planner-grace"},
-      {"planner-check"});
+       "kubeconfig", "kube-api-qps", "kube-api-burst", "planner-lease", "planner-grace", "scheduler-name"},
+      {"planner-check", "tolerate-fence-in-daemonsets"});
   if (!command_line.ok()) return Usage(std::string(command_line.status().message()));
   if (command_line->help) {
     std::fputs(kUsage, stdout);
@@ -129,6 +132,10 @@ int main(int argc, char** argv) {
       if (!absl::SimpleAtod(value, &qps) || qps < 0) return Usage("bad --kube-api-qps");
     } else if (name == "kube-api-burst") {
       if (!absl::SimpleAtoi(value, &burst) || burst < 0) return Usage("bad --kube-api-burst");
+    } else if (name == "scheduler-name") {
+      options.pod_webhook.managed.scheduler_name = value;
+    } else if (name == "tolerate-fence-in-daemonsets") {
+      options.pod_webhook.managed.tolerate_fence_in_daemonsets = value == "true";
     } else if (name == "planner-check") {
       planner_check = value == "true";
     } else if (name == "planner-lease") {
