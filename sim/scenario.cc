@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <string>
@@ -188,34 +189,68 @@ class NodeWriter {
  public:
   NodeWriter(std::vector<NodeOut>& out, int origin) : out_(out), origin_(origin) {}
 
-  // One node named `name` with the pool's labels, `extra` labels and kubernetes.io/hostname.
+  // One node named `name` with the pool's labels, `extra` labels and kubernetes.io/hostname. Every
+  // call for one writer passes the same extra keys in the same order (one pool's nodes differ in
+  // label values only), so the sorted label layout is worked out once.
   void Add(const PoolTemplate& pool, std::string name,
-           std::vector<std::pair<std::string, std::string>> extra) {
-    extra.insert(extra.end(), pool.labels.begin(), pool.labels.end());
-    extra.emplace_back("kubernetes.io/hostname", name);
-    std::sort(extra.begin(), extra.end());
+           std::initializer_list<std::pair<std::string_view, std::string_view>> extra) {
+    if (layout_.empty()) Layout(pool, extra);
     std::string j;
-    j.reserve(512 + pool.status_json.size());
+    j.reserve(last_size_ + 16);
     j += R"({"apiVersion":"v1","kind":"Node","metadata":{"name":")";
     AppendEscaped(j, name);
     j += R"(","labels":{)";
-    for (size_t i = 0; i < extra.size(); ++i) {
-      if (i > 0) j.push_back(',');
-      j.push_back('"');
-      AppendEscaped(j, extra[i].first);
-      j += "\":\"";
-      AppendEscaped(j, extra[i].second);
+    for (const Slot& slot : layout_) {
+      j += slot.prefix;
+      if (slot.source == kHostname) {
+        AppendEscaped(j, name);
+      } else if (slot.source == kFixed) {
+        j += slot.value;
+      } else {
+        AppendEscaped(j, (extra.begin() + slot.source)->second);
+      }
       j.push_back('"');
     }
     j += "}},\"spec\":{}";
     j += pool.status_json;
     j.push_back('}');
+    last_size_ = j.size();
     out_.push_back(NodeOut{std::move(name), std::move(j), origin_});
   }
 
  private:
+  static constexpr int kFixed = -1;
+  static constexpr int kHostname = -2;
+  struct Slot {
+    std::string key;
+    int source = kFixed;  // kFixed, kHostname, or the index in `extra`
+    std::string value;    // kFixed: the escaped value
+    std::string prefix;   // [,]"<key>":"
+  };
+
+  void Layout(const PoolTemplate& pool,
+              std::initializer_list<std::pair<std::string_view, std::string_view>> extra) {
+    for (const auto& [key, value] : pool.labels) {
+      Slot s{key, kFixed, "", ""};
+      AppendEscaped(s.value, value);
+      layout_.push_back(std::move(s));
+    }
+    layout_.push_back(Slot{"kubernetes.io/hostname", kHostname, "", ""});
+    int i = 0;
+    for (const auto& [key, value] : extra) layout_.push_back(Slot{std::string(key), i++, "", ""});
+    std::sort(layout_.begin(), layout_.end(),
+              [](const Slot& a, const Slot& b) { return a.key < b.key; });
+    for (size_t k = 0; k < layout_.size(); ++k) {
+      layout_[k].prefix = k > 0 ? ",\"" : "\"";
+      AppendEscaped(layout_[k].prefix, layout_[k].key);
+      layout_[k].prefix += "\":\"";
+    }
+  }
+
   std::vector<NodeOut>& out_;
   int origin_;
+  std::vector<Slot> layout_;
+  size_t last_size_ = 512;
 };
 
 struct TpuShape {
