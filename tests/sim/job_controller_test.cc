@@ -3,15 +3,20 @@
 // (get-job-complete.json, get-job-failed.json).
 #include "sim/job_controller.h"
 
+#include <algorithm>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "api/job_codec.h"
 #include "gtest/gtest.h"
 #include "kube/memory_cluster.h"
+#include "kube/micro_time.h"
 #include "kube/resource.h"
 #include "kube/retry.h"
+#include "nlohmann/json.hpp"
+#include "tests/kube/fake_clock.h"
 #include "tests/testing/files.h"
 #include "tests/testing/status_matchers.h"
 
@@ -159,6 +164,196 @@ TEST_F(JobControllerTest, PodsGoWithTheirJob) {
   ASSERT_OK(cluster_.Delete(kube::kJobs, "default", "gone", opts));
   ASSERT_TRUE(WaitFor([&] { return Pods("gone") == 0 && !cluster_.Get(kube::kJobs, "default", "gone").ok(); }));
 }
+
+// ---- stepped mode (the simulator's driver): no threads, a virtual clock ---------------------------
+
+namespace stepped {
+
+using nlohmann::json;
+
+class SteppedJobControllerTest : public ::testing::Test {
+ protected:
+  SteppedJobControllerTest()
+      : cluster_(kube::MemoryClusterOptions{.clock = &clock_}), jobs_(cluster_, JobControllerOptions{.clock = &clock_}) {}
+
+  // Steps until nothing changes (bounded, so a livelock fails the test instead of hanging it).
+  void Settle() {
+    for (int i = 0; i < 50; ++i) {
+      if (!jobs_.Step()) return;
+    }
+    ADD_FAILURE() << "JobController::Step() still making progress after 50 calls";
+  }
+
+  void CreateJob(const std::string& name, int parallelism, int backoff_limit, json pod_failure_policy = json()) {
+    json job = {{"apiVersion", "batch/v1"},
+                {"kind", "Job"},
+                {"metadata", {{"name", name}, {"namespace", "default"}}},
+                {"spec",
+                 {{"parallelism", parallelism},
+                  {"completions", parallelism},
+                  {"completionMode", "Indexed"},
+                  {"backoffLimit", backoff_limit},
+                  {"template",
+                   {{"spec",
+                     {{"restartPolicy", "Never"},
+                      {"containers", json::array({{{"name", "worker"}, {"image", "example.invalid/w:1"}}})}}}}}}}};
+    if (!pod_failure_policy.is_null()) job["spec"]["podFailurePolicy"] = pod_failure_policy;
+    ASSERT_OK(cluster_.Create(kube::kJobs, "default", job.dump()).status());
+  }
+
+  json GetJson(const kube::Resource& r, const std::string& name) {
+    auto got = cluster_.Get(r, "default", name);
+    return got.ok() ? json::parse(got->json) : json();
+  }
+
+  // The running pods of `job` (names, sorted).
+  std::vector<std::string> RunningPods(const std::string& job) {
+    std::vector<std::string> out;
+    auto list = cluster_.List(kube::kPods, "default", {.label_selector = "batch.kubernetes.io/job-name=" + job});
+    if (!list.ok()) return out;
+    for (const auto& o : list->items) {
+      json p = json::parse(o.json);
+      if (p["status"].value("phase", "") == "Running" && !p["metadata"].contains("deletionTimestamp")) {
+        out.push_back(o.meta.name);
+      }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // Fails pod `name` as a kubelet would: terminated container `worker` with `exit_code`, plus
+  // `extra_conditions`.
+  void FailPod(const std::string& name, int exit_code, json extra_conditions = json::array()) {
+    json pod = GetJson(kube::kPods, name);
+    ASSERT_TRUE(pod.is_object());
+    pod["status"]["phase"] = "Failed";
+    json conds = json::array({{{"type", "Ready"}, {"status", "False"}, {"reason", "PodFailed"}}});
+    for (const auto& c : extra_conditions) conds.push_back(c);
+    pod["status"]["conditions"] = conds;
+    pod["status"]["containerStatuses"] =
+        json::array({{{"name", "worker"},
+                      {"ready", false},
+                      {"restartCount", 0},
+                      {"image", "example.invalid/w:1"},
+                      {"imageID", ""},
+                      {"state", {{"terminated", {{"exitCode", exit_code}, {"reason", "Error"}}}}}}});
+    ASSERT_OK(cluster_.UpdateStatus(kube::kPods, "default", pod.dump()).status());
+  }
+
+  static json Condition(const json& obj, const std::string& type) {
+    for (const auto& c : obj["status"].value("conditions", json::array())) {
+      if (c.value("type", "") == type) return c;
+    }
+    return json();
+  }
+
+  kube::testing::FakeClock clock_;
+  kube::MemoryCluster cluster_;
+  JobController jobs_;
+};
+
+TEST_F(SteppedJobControllerTest, StepRunsAJobWithTimestampsFromTheVirtualClock) {
+  clock_.Advance(absl::Hours(3));
+  CreateJob("train", 3, 6);
+  EXPECT_EQ(jobs_.NextWakeup(), absl::InfiniteFuture());
+  Settle();
+  EXPECT_EQ(RunningPods("train").size(), 3u);
+  json job = GetJson(kube::kJobs, "train");
+  EXPECT_EQ(job["status"]["startTime"], kube::FormatTime(clock_.Now()));
+  EXPECT_EQ(job["status"]["active"], 3);
+  EXPECT_FALSE(jobs_.Step()) << "a settled controller makes no progress";
+
+  clock_.Advance(absl::Minutes(10));
+  ASSERT_OK(jobs_.SucceedJob("default", "train"));
+  Settle();
+  job = GetJson(kube::kJobs, "train");
+  EXPECT_EQ(Condition(job, "Complete").value("status", ""), "True");
+  EXPECT_EQ(job["status"]["completionTime"], kube::FormatTime(clock_.Now()));
+  EXPECT_EQ(Condition(job, "Complete")["lastTransitionTime"], kube::FormatTime(clock_.Now()));
+}
+
+json Policy() {
+  return {{"rules",
+           json::array({{{"action", "Ignore"}, {"onPodConditions", json::array({{{"type", "DisruptionTarget"}}})}},
+                        {{"action", "FailJob"},
+                         {"onExitCodes", {{"containerName", "worker"}, {"operator", "In"}, {"values", {42, 43}}}}},
+                        {{"action", "Count"}, {"onExitCodes", {{"operator", "NotIn"}, {"values", {42}}}}}})}};
+}
+
+TEST_F(SteppedJobControllerTest, PodFailurePolicyIgnoresDisruptionsWithoutCountingThem) {
+  CreateJob("j", 2, 0, Policy());
+  Settle();
+  std::vector<std::string> pods = RunningPods("j");
+  ASSERT_EQ(pods.size(), 2u);
+  // A disrupted pod (exit code 137) matches the Ignore rule first: not counted, its index restarted,
+  // although backoffLimit is 0.
+  FailPod(pods[0], 137, json::array({{{"type", "DisruptionTarget"}, {"status", "True"}}}));
+  Settle();
+  json job = GetJson(kube::kJobs, "j");
+  EXPECT_TRUE(Condition(job, "Failed").is_null());
+  EXPECT_EQ(job["status"]["failed"], 0);
+  EXPECT_EQ(RunningPods("j").size(), 2u);
+  // A DisruptionTarget condition that is False does not match it: Count, past backoffLimit 0.
+  FailPod(pods[1], 137, json::array({{{"type", "DisruptionTarget"}, {"status", "False"}}}));
+  Settle();
+  job = GetJson(kube::kJobs, "j");
+  EXPECT_EQ(Condition(job, "Failed").value("reason", ""), "BackoffLimitExceeded");
+  EXPECT_EQ(job["status"]["failed"], 1);
+}
+
+TEST_F(SteppedJobControllerTest, PodFailurePolicyFailJobOnExitCode) {
+  CreateJob("j", 2, 6, Policy());
+  Settle();
+  std::vector<std::string> pods = RunningPods("j");
+  ASSERT_EQ(pods.size(), 2u);
+  FailPod(pods[0], 1);  // Count: within backoffLimit 6, replaced
+  Settle();
+  json job = GetJson(kube::kJobs, "j");
+  EXPECT_TRUE(Condition(job, "Failed").is_null());
+  EXPECT_EQ(job["status"]["failed"], 1);
+  pods = RunningPods("j");
+  ASSERT_EQ(pods.size(), 2u);
+  clock_.Advance(absl::Seconds(30));
+  FailPod(pods[1], 42);
+  Settle();
+  job = GetJson(kube::kJobs, "j");
+  const std::string message =
+      "Container worker for pod default/" + pods[1] + " failed with exit code 42 matching FailJob rule at index 1";
+  for (const char* type : {"FailureTarget", "Failed"}) {
+    json c = Condition(job, type);
+    EXPECT_EQ(c.value("status", ""), "True") << type;
+    EXPECT_EQ(c.value("reason", ""), "PodFailurePolicy") << type;
+    EXPECT_EQ(c.value("message", ""), message) << type;
+    EXPECT_EQ(c.value("lastTransitionTime", ""), kube::FormatTime(clock_.Now())) << type;
+  }
+  EXPECT_TRUE(RunningPods("j").empty()) << "the failed Job's other pods are deleted";
+}
+
+TEST_F(SteppedJobControllerTest, PodFailurePolicyContainerNameAndPodConditionFailJob) {
+  json policy = {{"rules",
+                  json::array({{{"action", "FailJob"},
+                                {"onExitCodes", {{"containerName", "sidecar"}, {"operator", "In"}, {"values", {42}}}}},
+                               {{"action", "FailJob"},
+                                {"onPodConditions", json::array({{{"type", "ConfigIssue"}, {"status", "True"}}})}}})}};
+  CreateJob("j", 1, 6, policy);
+  Settle();
+  std::vector<std::string> pods = RunningPods("j");
+  ASSERT_EQ(pods.size(), 1u);
+  FailPod(pods[0], 42);  // container "worker", the rule names "sidecar": counted only
+  Settle();
+  json job = GetJson(kube::kJobs, "j");
+  EXPECT_TRUE(Condition(job, "Failed").is_null());
+  pods = RunningPods("j");
+  ASSERT_EQ(pods.size(), 1u);
+  FailPod(pods[0], 1, json::array({{{"type", "ConfigIssue"}, {"status", "True"}}}));
+  Settle();
+  job = GetJson(kube::kJobs, "j");
+  EXPECT_EQ(Condition(job, "Failed").value("reason", ""), "PodFailurePolicy");
+  EXPECT_EQ(Condition(job, "Failed").value("message", ""),
+            "Pod default/" + pods[0] + " has condition ConfigIssue matching FailJob rule at index 1");
+}
+
+}  // namespace stepped
 
 }  // namespace
 }  // namespace phalanx::sim

@@ -3,15 +3,19 @@
 // recovery lets new pods run, graceful deletions are finished.
 #include "sim/kubelet.h"
 
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "kube/memory_cluster.h"
+#include "kube/micro_time.h"
 #include "kube/resource.h"
 #include "nlohmann/json.hpp"
 #include "sim/scheduler.h"
+#include "tests/kube/fake_clock.h"
 #include "tests/testing/files.h"
 #include "tests/testing/status_matchers.h"
 
@@ -159,6 +163,180 @@ TEST_F(GracefulKubeletTest, WithoutFinishingDeletionsPodsStayTerminating) {
   EXPECT_EQ(lazy.DeletionsFinished(), 0);
   lazy.Stop();
 }
+
+// ---- stepped mode (the simulator's driver): no threads, a virtual clock ---------------------------
+
+namespace stepped {
+
+class SteppedKubeletTest : public ::testing::Test {
+ protected:
+  SteppedKubeletTest() : cluster_(kube::MemoryClusterOptions{.clock = &clock_}) {}
+
+  void SetUp() override {
+    for (const char* n : {"n1", "n2"}) {
+      json node = {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", n}}}};
+      ASSERT_OK(cluster_.Create(kube::kNodes, "", node.dump()).status());
+      json status = {{"status", {{"conditions", json::array({{{"type", "Ready"}, {"status", "True"}}})}}}};
+      ASSERT_OK(cluster_.Patch(kube::kNodesStatus, "", n, kube::PatchType::kMerge, status.dump()).status());
+    }
+  }
+
+  // Runs per pod name: "ok-*" 10 minutes then exit 0, "oom-*" 5 minutes then 137 OOMKilled, others
+  // until stopped.
+  KubeletOptions Options() {
+    KubeletOptions o;
+    o.clock = &clock_;
+    o.run = [this](const kube::Object& pod) -> std::optional<PodRun> {
+      asked_.push_back(pod.meta.name);
+      if (pod.meta.name.rfind("ok-", 0) == 0) return PodRun{absl::Minutes(10), 0, ""};
+      if (pod.meta.name.rfind("oom-", 0) == 0) return PodRun{absl::Minutes(5), 137, "OOMKilled"};
+      return std::nullopt;
+    };
+    return o;
+  }
+
+  void AddPod(const std::string& name, const std::string& node, int containers = 1) {
+    json cs = json::array();
+    for (int i = 0; i < containers; ++i) {
+      cs.push_back({{"name", i == 0 ? "worker" : "sidecar"}, {"image", "example.invalid/w:1"}});
+    }
+    json pod = {{"apiVersion", "v1"},
+                {"kind", "Pod"},
+                {"metadata", {{"name", name}, {"namespace", "default"}}},
+                {"spec", {{"nodeName", node}, {"containers", cs}}}};
+    ASSERT_OK(cluster_.Create(kube::kPods, "default", pod.dump()).status());
+  }
+
+  json Get(const kube::Resource& r, const std::string& ns, const std::string& name) {
+    auto got = cluster_.Get(r, ns, name);
+    return got.ok() ? json::parse(got->json) : json();
+  }
+  json Pod(const std::string& name) { return Get(kube::kPods, "default", name); }
+  static json Cond(const json& obj, const std::string& type) {
+    for (const auto& c : obj["status"].value("conditions", json::array())) {
+      if (c.value("type", "") == type) return c;
+    }
+    return json();
+  }
+  void Settle(Kubelet& k) {
+    for (int i = 0; i < 50; ++i) {
+      if (!k.Step()) return;
+    }
+    ADD_FAILURE() << "Kubelet::Step() still making progress after 50 calls";
+  }
+  // The key sets of a terminated container status: ours and the real kubelet's (fixture).
+  static std::set<std::string> Keys(const json& obj) {
+    std::set<std::string> out;
+    for (auto it = obj.begin(); it != obj.end(); ++it) out.insert(it.key());
+    return out;
+  }
+
+  kube::testing::FakeClock clock_;
+  kube::MemoryCluster cluster_;
+  std::vector<std::string> asked_;
+};
+
+TEST_F(SteppedKubeletTest, PodsRunForTheirDurationAndEndWithTheirExitCode) {
+  Kubelet kubelet(cluster_, Options());
+  AddPod("ok-1", "n1");
+  AddPod("oom-1", "n1", 2);
+  AddPod("forever", "n2");
+  const absl::Time start = clock_.Now();
+  Settle(kubelet);
+  for (const char* p : {"ok-1", "oom-1", "forever"}) {
+    EXPECT_EQ(Pod(p)["status"]["phase"], "Running") << p;
+    EXPECT_EQ(Pod(p)["status"]["startTime"], kube::FormatTime(start)) << p;
+  }
+  EXPECT_EQ(asked_.size(), 3u) << "run is asked once per started pod";
+  EXPECT_EQ(kubelet.NextWakeup(), start + absl::Minutes(5));
+
+  clock_.Advance(absl::Minutes(5) - absl::Seconds(1));
+  Settle(kubelet);
+  EXPECT_EQ(Pod("oom-1")["status"]["phase"], "Running") << "not before its time";
+
+  clock_.Advance(absl::Seconds(1));
+  Settle(kubelet);
+  json oom = Pod("oom-1");
+  EXPECT_EQ(oom["status"]["phase"], "Failed");
+  EXPECT_EQ(Cond(oom, "Ready").value("reason", ""), "PodFailed");
+  EXPECT_EQ(Cond(oom, "ContainersReady").value("status", ""), "False");
+  ASSERT_EQ(oom["status"]["containerStatuses"].size(), 2u);
+  const json& worker = oom["status"]["containerStatuses"][0]["state"]["terminated"];
+  EXPECT_EQ(worker["exitCode"], 137);
+  EXPECT_EQ(worker["reason"], "OOMKilled");
+  EXPECT_EQ(worker["startedAt"], kube::FormatTime(start));
+  EXPECT_EQ(worker["finishedAt"], kube::FormatTime(start + absl::Minutes(5)));
+  EXPECT_EQ(oom["status"]["containerStatuses"][1]["state"]["terminated"]["exitCode"], 0);
+  // The real kubelet's failed-pod patch has the same fields (container IDs aside).
+  json real = json::parse(phalanx::testing::ReadFileOrDie(phalanx::testing::FixturesDir() +
+                                                          "/api/patch-pod-status-failed.request.json"));
+  std::set<std::string> want = Keys(real["status"]["containerStatuses"][0]["state"]["terminated"]);
+  want.erase("containerID");
+  EXPECT_EQ(Keys(worker), want);
+  EXPECT_EQ(kubelet.NextWakeup(), start + absl::Minutes(10));
+
+  clock_.Advance(absl::Minutes(5));
+  Settle(kubelet);
+  json ok = Pod("ok-1");
+  EXPECT_EQ(ok["status"]["phase"], "Succeeded");
+  EXPECT_EQ(Cond(ok, "Ready").value("reason", ""), "PodCompleted");
+  EXPECT_EQ(ok["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"], 0);
+  EXPECT_EQ(ok["status"]["containerStatuses"][0]["state"]["terminated"]["reason"], "Completed");
+  EXPECT_EQ(Pod("forever")["status"]["phase"], "Running");
+  EXPECT_EQ(kubelet.NextWakeup(), absl::InfiniteFuture());
+  EXPECT_EQ(kubelet.PodsStarted(), 3);
+  EXPECT_EQ(kubelet.PodsFinished(), 2);
+  EXPECT_FALSE(kubelet.Step());
+}
+
+TEST_F(SteppedKubeletTest, FailPodEndsARunningPodNow) {
+  Kubelet kubelet(cluster_, Options());
+  AddPod("ok-1", "n1");
+  AddPod("pending", "");
+  Settle(kubelet);
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_OK(kubelet.FailPod("default", "ok-1", 42, "Error"));
+  json pod = Pod("ok-1");
+  EXPECT_EQ(pod["status"]["phase"], "Failed");
+  EXPECT_EQ(pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"], 42);
+  EXPECT_EQ(pod["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"],
+            kube::FormatTime(clock_.Now()));
+  EXPECT_EQ(kubelet.NextWakeup(), absl::InfiniteFuture()) << "its timed end is forgotten";
+  EXPECT_EQ(kubelet.FailPod("default", "ok-1", 1, "Error").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(kubelet.FailPod("default", "pending", 1, "Error").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(kubelet.FailPod("default", "nope", 1, "Error").code(), absl::StatusCode::kNotFound);
+  clock_.Advance(absl::Hours(1));
+  Settle(kubelet);
+  EXPECT_EQ(Pod("ok-1")["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"], 42);
+}
+
+TEST_F(SteppedKubeletTest, FailedNodeIsTaintedAndItsPodsAreMarkedDisrupted) {
+  Kubelet kubelet(cluster_, Options());
+  AddPod("forever", "n1");
+  AddPod("other", "n2");
+  Settle(kubelet);
+  ASSERT_OK(kubelet.FailNode("n1"));
+  json node = Get(kube::kNodes, "", "n1");
+  ASSERT_TRUE(node["spec"]["taints"].is_array());
+  ASSERT_EQ(node["spec"]["taints"].size(), 1u);
+  EXPECT_EQ(node["spec"]["taints"][0]["key"], "node.kubernetes.io/unreachable");
+  EXPECT_EQ(node["spec"]["taints"][0]["effect"], "NoExecute");
+  Settle(kubelet);
+  json pod = Pod("forever");
+  EXPECT_EQ(pod["status"]["phase"], "Failed");
+  EXPECT_EQ(pod["status"]["reason"], "NodeLost");
+  EXPECT_EQ(Cond(pod, "DisruptionTarget").value("status", ""), "True");
+  EXPECT_EQ(Cond(pod, "DisruptionTarget").value("reason", ""), "DeletionByTaintManager");
+  EXPECT_EQ(Pod("other")["status"]["phase"], "Running");
+  EXPECT_EQ(kubelet.PodsFailed(), 1);
+  ASSERT_OK(kubelet.RecoverNode("n1"));
+  EXPECT_FALSE(Get(kube::kNodes, "", "n1")["spec"].contains("taints"));
+  AddPod("after", "n1");
+  Settle(kubelet);
+  EXPECT_EQ(Pod("after")["status"]["phase"], "Running");
+}
+
+}  // namespace stepped
 
 }  // namespace
 }  // namespace phalanx::sim

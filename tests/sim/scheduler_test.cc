@@ -19,10 +19,12 @@
 #include "kube/http_client.h"
 #include "kube/memory_api_server.h"
 #include "kube/memory_cluster.h"
+#include "kube/micro_time.h"
 #include "kube/resource.h"
 #include "nlohmann/json.hpp"
 #include "sim/job_controller.h"
 #include "sim/kubelet.h"
+#include "tests/kube/fake_clock.h"
 #include "tests/testing/files.h"
 #include "tests/testing/status_matchers.h"
 
@@ -804,6 +806,197 @@ TEST_F(SchedulerTest, JobPodsAreScheduledThenRunByTheKubelet) {
   jobs.Stop();
   kubelet.Stop();
 }
+
+// ---- stepped mode (the simulator's driver): no threads, a virtual clock ---------------------------
+
+namespace stepped {
+
+// A cluster and a scheduler stepped on one virtual clock.
+struct SteppedWorld {
+  explicit SteppedWorld(SchedulerOptions o = {}, uint64_t seed = 1)
+      : cluster(kube::MemoryClusterOptions{.clock = &clock, .seed = seed}) {
+    o.clock = &clock;
+    sched = std::make_unique<Scheduler>(cluster, std::move(o));
+  }
+  void Node(const std::string& name, const std::string& cpu = "4") {
+    json node = {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", name}}}, {"spec", json::object()}};
+    ASSERT_OK(cluster.Create(kube::kNodes, "", node.dump()).status());
+    json alloc = {{"cpu", cpu}, {"memory", "16Gi"}, {"pods", "110"}};
+    json status = {{"status",
+                    {{"allocatable", alloc}, {"conditions", json::array({{{"type", "Ready"}, {"status", "True"}}})}}}};
+    ASSERT_OK(cluster.Patch(kube::kNodesStatus, "", name, kube::PatchType::kMerge, status.dump()).status());
+  }
+  void Pod(const std::string& name, const std::string& cpu, json spec = json::object()) {
+    json pod = {{"apiVersion", "v1"},
+                {"kind", "Pod"},
+                {"metadata", {{"name", name}, {"namespace", "default"}}},
+                {"spec",
+                 {{"containers",
+                   json::array({{{"name", "c"},
+                                 {"image", "example.invalid/w:1"},
+                                 {"resources", {{"requests", {{"cpu", cpu}}}}}}})}}}};
+    for (auto it = spec.begin(); it != spec.end(); ++it) pod["spec"][it.key()] = it.value();
+    ASSERT_OK(cluster.Create(kube::kPods, "default", pod.dump()).status());
+  }
+  json Get(const std::string& name) {
+    auto got = cluster.Get(kube::kPods, "default", name);
+    return got.ok() ? json::parse(got->json) : json();
+  }
+  std::string NodeOf(const std::string& name) {
+    json p = Get(name);
+    return p.is_object() ? p["spec"].value("nodeName", "") : "";
+  }
+  void SetPhase(const std::string& name, const std::string& phase) {
+    json patch = {{"status", {{"phase", phase}}}};
+    ASSERT_OK(cluster.Patch(kube::kPodsStatus, "default", name, kube::PatchType::kMerge, patch.dump()).status());
+  }
+  // Steps until nothing changes (bounded: a livelock fails instead of hanging).
+  void Settle() {
+    for (int i = 0; i < 50; ++i) {
+      if (!sched->Step()) return;
+    }
+    ADD_FAILURE() << "Scheduler::Step() still making progress after 50 calls";
+  }
+
+  kube::testing::FakeClock clock;
+  kube::MemoryCluster cluster;
+  std::unique_ptr<Scheduler> sched;
+};
+
+TEST(SteppedSchedulerTest, IdenticalClustersGiveIdenticalBindings) {
+  auto run = [](std::map<std::string, std::string>* out) {
+    SteppedWorld w;
+    for (int i = 0; i < 6; ++i) w.Node(absl::StrCat("n", i), i % 2 == 0 ? "4" : "8");
+    for (int i = 0; i < 20; ++i) {
+      json spec = json::object();
+      if (i % 3 == 0) spec["priority"] = 100 + i;
+      if (i % 5 == 0) spec["affinity"] = NodeAffinity(PinTo(absl::StrCat("n", i % 6)));
+      w.Pod(absl::StrCat("p", i), i % 4 == 0 ? "2" : "1", spec);
+    }
+    w.Settle();
+    *out = w.sched->Bindings();
+  };
+  std::map<std::string, std::string> a, b;
+  run(&a);
+  run(&b);
+  EXPECT_EQ(a.size(), 20u);  // 25 cpu asked of 36
+  EXPECT_EQ(a, b);
+  std::set<std::string> nodes;
+  for (const auto& [pod, node] : a) nodes.insert(node);
+  EXPECT_GT(nodes.size(), 1u) << "pods spread by least-allocated scoring";
+}
+
+TEST(SteppedSchedulerTest, InProcessTransportGetsTheHttpBodyAndItsAnswerIsHonoured) {
+  std::vector<std::pair<std::string, std::string>> calls;
+  SchedulerOptions o;
+  o.extender.url_prefix = "inproc://extender";
+  o.extender.prioritize_verb = "prioritize";
+  o.extender.transport = [&](const std::string& verb, const std::string& body) -> absl::StatusOr<std::string> {
+    calls.push_back({verb, body});
+    if (verb == "prioritize") return std::string(R"([{"Host":"b","Score":10},{"Host":"c","Score":1}])");
+    json answer = {{"NodeNames", {"b", "c"}}, {"FailedNodes", {{"a", "extender: slice busy"}}}, {"Error", ""}};
+    return answer.dump();
+  };
+  SteppedWorld w(o);
+  for (const char* n : {"a", "b", "c"}) w.Node(n);
+  w.Pod("p", "1");
+  w.Settle();
+  EXPECT_EQ(w.NodeOf("p"), "b");  // the extender's prioritize score decides between b and c
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].first, "filter");
+  ordered_json args = ordered_json::parse(calls[0].second);
+  EXPECT_EQ(Keys(args), (std::vector<std::string>{"Pod", "Nodes", "NodeNames"}));
+  EXPECT_TRUE(args["Nodes"].is_null());
+  EXPECT_EQ(args["NodeNames"], ordered_json({"a", "b", "c"}));
+  EXPECT_EQ(args["Pod"]["metadata"]["name"], "p");
+  EXPECT_FALSE(args["Pod"].contains("kind"));
+  EXPECT_EQ(calls[1].first, "prioritize");
+  EXPECT_EQ(ordered_json::parse(calls[1].second)["NodeNames"], ordered_json({"b", "c"}));
+  EXPECT_EQ(w.sched->Stats().filter_calls, 1);
+  EXPECT_EQ(w.sched->Stats().prioritize_calls, 1);
+}
+
+TEST(SteppedSchedulerTest, TransportFaultsBackOffOnTheVirtualClock) {
+  bool down = true;
+  SchedulerOptions o;
+  o.initial_backoff = absl::Seconds(1);
+  o.max_backoff = absl::Seconds(10);
+  o.extender.url_prefix = "inproc://extender";
+  o.extender.transport = [&](const std::string&, const std::string& body) -> absl::StatusOr<std::string> {
+    if (down) return absl::UnavailableError("extender process not running");
+    return AcceptAll(json::parse(body)).dump();
+  };
+  SteppedWorld w(o);
+  w.Node("n1");
+  w.Pod("p", "1");
+  const absl::Time t0 = w.clock.Now();
+  w.Settle();
+  EXPECT_TRUE(w.NodeOf("p").empty());
+  ASSERT_TRUE(w.sched->LastFailure("default", "p").has_value());
+  EXPECT_EQ(w.sched->LastFailure("default", "p")->reason, "SchedulerError");
+  EXPECT_EQ(w.sched->LastFailure("default", "p")->message,
+            "failed filter with extender at URL inproc://extender/filter: extender process not running");
+  EXPECT_EQ(w.sched->Stats().attempts, 1);
+  EXPECT_EQ(w.sched->NextWakeup(), t0 + absl::Seconds(1));
+  // Nothing happens before the backoff is over, whatever the wall clock does.
+  w.clock.Advance(absl::Milliseconds(999));
+  EXPECT_FALSE(w.sched->Step());
+  EXPECT_EQ(w.sched->Stats().attempts, 1);
+  // Then one attempt per backoff, doubling: 1 s, 2 s, 4 s.
+  w.clock.Advance(absl::Milliseconds(1));
+  w.Settle();
+  EXPECT_EQ(w.sched->Stats().attempts, 2);
+  EXPECT_EQ(w.sched->NextWakeup(), t0 + absl::Seconds(3));
+  w.clock.Advance(absl::Seconds(2));
+  w.Settle();
+  EXPECT_EQ(w.sched->Stats().attempts, 3);
+  EXPECT_EQ(w.sched->NextWakeup(), t0 + absl::Seconds(7));
+  json cond;
+  const json pod = w.Get("p");
+  for (const auto& c : pod["status"]["conditions"]) {
+    if (c["type"] == "PodScheduled") cond = c;
+  }
+  EXPECT_EQ(cond["lastTransitionTime"], kube::FormatTime(t0)) << "a transition time from the virtual clock, kept";
+  down = false;
+  w.clock.Advance(absl::Seconds(4));
+  w.Settle();
+  EXPECT_EQ(w.NodeOf("p"), "n1");
+  EXPECT_EQ(w.sched->NextWakeup(), absl::InfiniteFuture());
+}
+
+TEST(SteppedSchedulerTest, UnschedulablePodWaitsForAChangeThenItsBackoff) {
+  SchedulerOptions o;
+  o.initial_backoff = absl::Seconds(1);
+  SteppedWorld w(o);
+  w.Node("n1", "4");
+  w.Pod("first", "3", {{"affinity", NodeAffinity(PinTo("n1"))}});
+  w.Settle();
+  ASSERT_EQ(w.NodeOf("first"), "n1");
+  w.Pod("second", "3", {{"affinity", NodeAffinity(PinTo("n1"))}});
+  w.Settle();
+  EXPECT_TRUE(w.NodeOf("second").empty());
+  EXPECT_EQ(w.sched->LastUnschedulableMessage("default", "second"), "0/1 nodes are available: 1 Insufficient cpu.");
+  // Parked: no time makes it due, only a change.
+  EXPECT_EQ(w.sched->NextWakeup(), absl::InfiniteFuture());
+  w.clock.Advance(absl::Minutes(5));
+  EXPECT_FALSE(w.sched->Step());
+  // The first pod finishes: its cpu is given back (the per-node totals are kept by the pod handler).
+  w.SetPhase("first", "Succeeded");
+  w.Settle();
+  EXPECT_EQ(w.NodeOf("second"), "n1");
+  EXPECT_EQ(w.sched->Stats().attempts, 3);
+}
+
+TEST(SteppedSchedulerTest, PinnedPodsMessageCountsTheNodesLeftOut) {
+  SteppedWorld w;
+  for (int i = 0; i < 5; ++i) w.Node(absl::StrCat("n", i), "1");
+  w.Pod("big", "2", {{"affinity", NodeAffinity({PinTo("n1")[0], PinTo("n2")[0]})}});
+  w.Settle();
+  EXPECT_EQ(w.sched->LastUnschedulableMessage("default", "big"),
+            "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) didn't satisfy plugin(s) [NodeAffinity].");
+}
+
+}  // namespace stepped
 
 }  // namespace
 }  // namespace phalanx::sim
