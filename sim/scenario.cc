@@ -19,8 +19,11 @@
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 
+#include "api/defaulting.h"
 #include "api/document.h"
+#include "api/jobset_codec.h"
 #include "api/quantity.h"
+#include "api/validation.h"
 #include "common/json_text.h"
 #include "common/read_file.h"
 #include "common/status_macros.h"
@@ -829,6 +832,7 @@ class WorkloadReader {
       }
     }
     const std::string key = absl::StrCat(js.namespace_, "/", js.name);
+    PHALANX_RETURN_IF_ERROR(Validate(where, key, j));
     if (!seen_.insert(key).second) {
       return where.Error("metadata.name", absl::StrCat("JobSet ", key, " appears twice"));
     }
@@ -836,6 +840,26 @@ class WorkloadReader {
     workload_.jobsets.push_back(std::move(js));
     manifests_.push_back(j);
     return absl::OkStatus();
+  }
+
+  // What the webhook would refuse, refused before the run (as `phalanx validate` says it), so a
+  // JobSet never silently fails to arrive: strict decoding, then creation after defaulting.
+  static absl::Status Validate(const Where& where, const std::string& key, const json& j) {
+    auto decoded = api::DecodeJobSet(JsonText(j));
+    if (!decoded.ok()) {
+      return where.Error("", absl::StrCat("JobSet ", key, ": ", decoded.status().message()));
+    }
+    std::vector<std::string> problems;
+    for (const std::string& f : api::UnknownFields(*decoded)) {
+      problems.push_back(absl::StrCat("strict decoding error: unknown field \"", f, "\""));
+    }
+    api::ApplySchemaDefaults(*decoded);
+    api::DefaultJobSet(*decoded);
+    for (const api::FieldError& e : api::ValidateCreate(*decoded)) problems.push_back(e.ToString());
+    if (problems.empty()) return absl::OkStatus();
+    std::string more;
+    if (problems.size() > 1) more = absl::StrCat(" (and ", problems.size() - 1, " more)");
+    return where.Error("", absl::StrCat("JobSet ", key, " is invalid: ", problems[0], more));
   }
 
   absl::Status FaultDoc(const Where& where, const json& j) {

@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -44,7 +45,7 @@ std::set<std::string> Distinct(const std::vector<json>& nodes, const std::string
 ClusterSpec MustCluster(const std::string& text) {
   auto c = ParseCluster("c.yaml", text);
   EXPECT_TRUE(c.ok()) << c.status();
-  return c.ok() ? *c : ClusterSpec{};
+  return c.ok() ? std::move(*c) : ClusterSpec{};
 }
 
 std::string Pools(const std::string& pools) {
@@ -608,6 +609,13 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"Duplicate",
                 JobSetDoc("a") + "---\n" + JobSetDoc("a"),
                 {"document 2", "metadata.name", "default/a appears twice"}},
+        Refusal{"InvalidJobSet",
+                JobSetDoc("a", "", "  - {name: Bad_Name, replicas: 1}\n"),
+                {"document 1", "JobSet default/a is invalid: ", "spec.replicatedJobs[0].name"}},
+        Refusal{"UnknownJobSetField",
+                JobSetDoc("a", "", "  - {name: w}\n  foo: 1\n"),
+                {"document 1", "JobSet default/a is invalid: ",
+                 "strict decoding error: unknown field \"spec.foo\""}},
         Refusal{"WrongJobSetVersion",
                 "apiVersion: jobset.x-k8s.io/v1\nkind: JobSet\nmetadata: {name: a}\n",
                 {"apiVersion", "jobset.x-k8s.io/v1alpha2"}},
