@@ -1,7 +1,7 @@
 // phalanx-webhook: the admission webhook for JobSets and their pods.
 //
 //   phalanx-webhook --tls-cert-file=tls.crt --tls-private-key-file=tls.key [--port=9443]
-//                   [--bind-address=0.0.0.0] [--health-probe-bind-address=:8081]
+//                   [--bind-address=0.0.0.0] [--health-probe-bind-address=:8081] [--client-ca-file=FILE]
 //                   [--cert-dir=DIR (tls.crt + tls.key)] [--max-request-bytes=N]
 //                   [--read-timeout=SECONDS] [--write-timeout=SECONDS]
 //                   [--shutdown-grace-period=SECONDS] [-v] [--version]
@@ -58,6 +58,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: phalanx-webhook --tls-cert-file=FILE --tls-private-key-file=FILE [--port=9443]\n"
     "       [--bind-address=0.0.0.0] [--health-probe-bind-address=:8081] [--cert-dir=DIR]\n"
+    "       [--client-ca-file=FILE]\n"
     "       [--max-request-bytes=N] [--read-timeout=SECONDS] [--write-timeout=SECONDS]\n"
     "       [--shutdown-grace-period=SECONDS] [-v] [--version]\n"
     "       [--exclusive-placement=phalanx|upstream] [--kubeconfig=FILE] [--kube-api-qps=50]\n"
@@ -84,7 +85,8 @@ int main(int argc, char** argv) {
   phalanx::webhook::PlannerWatchOptions planner_options;
   absl::StatusOr<phalanx::CommandLine> command_line = phalanx::ParseCommandLine(
       argc, argv,
-      {"port", "bind-address", "tls-cert-file", "tls-private-key-file", "cert-dir", "health-probe-bind-address",
+      {"port", "bind-address", "tls-cert-file", "tls-private-key-file", "client-ca-file", "cert-dir",
+       "health-probe-bind-address",
        "max-request-bytes", "read-timeout", "write-timeout", "shutdown-grace-period", "exclusive-placement",
        "kubeconfig", "kube-api-qps", "kube-api-burst", "planner-lease", "planner-grace", "scheduler-name"},
       {"planner-check", "tolerate-fence-in-daemonsets"});
@@ -109,6 +111,8 @@ int main(int argc, char** argv) {
       options.tls_cert_file = value;
     } else if (name == "tls-private-key-file") {
       options.tls_private_key_file = value;
+    } else if (name == "client-ca-file") {
+      options.client_ca_file = value;
     } else if (name == "cert-dir") {
       cert_dir = value;
     } else if (name == "health-probe-bind-address") {

@@ -22,15 +22,19 @@ bool KnownGangPolicy(std::string_view v) {
 PodVerdict ValidatePod(const api::Pod& pod, api::AdmissionOperation operation) {
   PodVerdict v;
   if (operation != api::AdmissionOperation::kCreate) return v;
-  if (!IsJobSetPod(pod) || UsesNodeSelectorStrategy(pod)) return v;
+  if (!IsJobSetPod(pod)) return v;
 
-  if (!WantsPlacement(pod)) {
-    if (pod.HasSchedulingGate(api::kPlacementGate)) {
-      v.warnings.push_back(absl::StrCat("gate ", S(api::kPlacementGate),
-                                        " set on a pod without exclusive-topology or gang-policy"));
-    }
+  // Our gate where the mutating webhook would not have put it: the creator wrote it.
+  const bool gated = pod.HasSchedulingGate(api::kPlacementGate);
+  if (gated && (UsesNodeSelectorStrategy(pod) || !WantsPlacement(pod))) {
+    v.allowed = false;
+    v.message = absl::StrCat(
+        "spec.schedulingGates: Forbidden: ", S(api::kPlacementGate), " is set by Phalanx only, on pods that ",
+        UsesNodeSelectorStrategy(pod) ? "do not use the node-selector strategy"
+                                      : "ask for placement (exclusive-topology or gang-policy annotation)");
     return v;
   }
+  if (UsesNodeSelectorStrategy(pod) || !WantsPlacement(pod)) return v;
 
   std::vector<std::string> missing;
   for (std::string_view key : {api::kJobSetNameKey, api::kReplicatedJobNameKey, api::kJobIndexKey}) {
@@ -45,6 +49,23 @@ PodVerdict ValidatePod(const api::Pod& pod, api::AdmissionOperation operation) {
                              ") but lacks the JobSet labels that identify its gang: ",
                              absl::StrJoin(missing, ", "));
     return v;
+  }
+
+  // The gang a gated pod claims must be its own: its controller is the Job its labels name (the owner
+  // chain the extender checks again against the JobSet). A pod copying another gang's labels is
+  // refused here rather than left gated for ever.
+  if (gated) {
+    const std::string job = absl::StrCat(*pod.metadata.Label(api::kJobSetNameKey), "-",
+                                         *pod.metadata.Label(api::kReplicatedJobNameKey), "-",
+                                         *pod.metadata.Label(api::kJobIndexKey));
+    const api::OwnerReference* owner = pod.ControllerOwner();
+    if (owner == nullptr || owner->kind != "Job" || owner->api_version != "batch/v1" || owner->name != job) {
+      v.allowed = false;
+      v.message = absl::StrCat("metadata.ownerReferences: Forbidden: a pod gated by ", S(api::kPlacementGate),
+                               " must be controlled by its gang's Job ", QuoteForWarning(job, 64),
+                               " (batch/v1), as the Job controller creates it");
+      return v;
+    }
   }
 
   if (auto policy = pod.metadata.Annotation(api::kGangPolicyKey);

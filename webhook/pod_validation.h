@@ -8,8 +8,15 @@
 //   Deny  - the pod asks for Phalanx placement (exclusive-topology or gang-policy annotation) but lacks
 //           a label the planner needs to find its gang (jobset-name, replicatedjob-name, job-index):
 //           it would stay gated forever; the error names the missing labels.
-//   Warn  - unknown phalanx.dev/gang-policy value (treated as "Job"); empty exclusive-topology key;
-//           the placement gate on a pod that asks for no placement (only the planner removes it).
+//   Deny  - the pod carries the placement gate phalanx.dev/placement where Phalanx would not have put
+//           it (tenant isolation: only the pod webhook adds it, only the planner removes it): on a pod
+//           that asks for no placement or uses the node-selector strategy; or on a placement pod whose
+//           controller owner is not the batch/v1 Job "<jobset-name>-<replicatedjob-name>-<job-index>"
+//           its labels name (a pod copying another gang's labels). The extender checks the same owner
+//           chain against the JobSet itself (scheduler-extender/to_placement.h ClaimHolds), so a pod
+//           that gets past this webhook (failurePolicy Ignore) is still never ungated nor let into a
+//           reserved domain.
+//   Warn  - unknown phalanx.dev/gang-policy value (treated as "Job"); empty exclusive-topology key.
 // Everything else, and every UPDATE / DELETE / CONNECT, is allowed. Pure.
 #pragma once
 

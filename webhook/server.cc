@@ -143,9 +143,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   bool configured = false;
   impl->tls = std::make_unique<httplib::SSLServer>([raw, &configured](SSL_CTX& ctx) {
     configured = raw->certs->ConfigureContext(&ctx);
+    if (configured && !raw->options.client_ca_file.empty()) {
+      configured = SSL_CTX_load_verify_locations(&ctx, raw->options.client_ca_file.c_str(), nullptr) == 1;
+      SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    }
     return configured;
   });
   if (!impl->tls->is_valid() || !configured) {
+    if (!options.client_ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("could not set up the TLS context (client CA file ", options.client_ca_file, ")"));
+    }
     return absl::InternalError("could not set up the TLS context");
   }
   impl->Configure(*impl->tls, /*admission=*/true);

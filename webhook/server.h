@@ -2,6 +2,7 @@
 //
 // The HTTPS server of phalanx-webhook: the admission endpoints (webhook/handler.h) plus /healthz,
 // /readyz and /metrics over TLS (>= 1.2, certificate reloaded on file change, tls/cert_reloader.h),
+// optionally requiring a client certificate signed by a given CA (the TLS handshake fails without one),
 // and optionally the probes and metrics again over plain HTTP on a separate health address (what
 // kubelet probes and Prometheus scrape). Limits: request bodies over `max_request_bytes` get 413; reads
 // and writes time out; keep-alive connections are reused for many requests (the API server keeps a few
@@ -25,6 +26,9 @@ struct ServerOptions {
   int port = 9443;  // 0 = any free port (see Server::port())
   std::string tls_cert_file;
   std::string tls_private_key_file;
+  // Non-empty: every client must present a certificate signed by a CA in this PEM bundle (the API
+  // server's webhook client certificate, AdmissionConfiguration kubeConfigFile); read once at start.
+  std::string client_ca_file;
   // "host:port" or ":port" for plain-HTTP /healthz, /readyz, /metrics; "" or "0" disables it.
   std::string health_probe_bind_address = ":8081";
   // Kubernetes objects are at most ~1.5 MiB; an UPDATE review carries two of them.

@@ -409,6 +409,43 @@ TEST_F(ServerTest, RefusesTlsBelow12) {
   EXPECT_TRUE(tls13.handshake_ok());
 }
 
+TEST_F(ServerTest, RequiresAClientCertificateWhenGivenAClientCa) {
+  // The server closes refused connections; writing to them must fail, not kill the test.
+  signal(SIGPIPE, SIG_IGN);
+  // A client certificate from the same CA (as for the API server's webhook kubeconfig).
+  const std::string cmd = absl::StrCat("bash ", phalanx::testing::SourceDir(), "/certs/make-certs.sh --out ",
+                                       cert_dir_, " --dns localhost --ip 127.0.0.1 --reuse-ca --client kube-apiserver");
+  ASSERT_EQ(RunShell(cmd), 0) << cmd;
+  WebhookProcess proc(cert_dir_, {"--client-ca-file=" + cert_dir_ + "/ca.crt"});
+  ASSERT_GT(proc.port(), 0);
+  const std::string review = Fixture("pod-create-from-job-controller.mutate-pod.request.json");
+
+  httplib::SSLClient with_cert("127.0.0.1", proc.port(), cert_dir_ + "/client.crt", cert_dir_ + "/client.key");
+  with_cert.set_ca_cert_path((cert_dir_ + "/ca.crt").c_str());
+  with_cert.enable_server_certificate_verification(true);
+  auto ok = with_cert.Post("/mutate--v1-pod", review, "application/json");
+  ASSERT_TRUE(ok) << httplib::to_string(ok.error());
+  EXPECT_EQ(ok->status, 200);
+
+  auto without = Client(proc.port(), cert_dir_);
+  auto refused = without->Post("/mutate--v1-pod", review, "application/json");
+  EXPECT_FALSE(refused) << "a client without a certificate was served: " << refused->status;
+  RawTls raw(proc.port(), cert_dir_ + "/ca.crt");
+  EXPECT_FALSE(raw.handshake_ok() && raw.Write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") &&
+               !raw.ReadHead().empty())
+      << "served without a client certificate";
+
+  // A missing CA file is a start-up error, not a server that accepts everyone.
+  std::string out;
+  EXPECT_EQ(RunShell(absl::StrCat(phalanx::testing::BinaryDir(), "/webhook/phalanx-webhook --port=0 ",
+                                  "--bind-address=127.0.0.1 --health-probe-bind-address=0 --tls-cert-file=",
+                                  cert_dir_, "/tls.crt --tls-private-key-file=", cert_dir_,
+                                  "/tls.key --client-ca-file=", cert_dir_, "/no-such-ca.crt 2>&1"),
+                     &out),
+            1);
+  EXPECT_THAT(out, HasSubstr("no-such-ca.crt"));
+}
+
 TEST_F(ServerTest, RotatedCertificateServedWithoutRestart) {
   WebhookProcess proc(cert_dir_);
   ASSERT_GT(proc.port(), 0);
