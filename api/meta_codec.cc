@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/internal/json.h"
 #include "api/meta.h"
+#include "common/json_text.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 
@@ -26,11 +27,15 @@ std::optional<std::string> ObjectMeta::Annotation(std::string_view key) const {
 
 namespace internal {
 
-RawJson MakeRaw(Json value) {
-  return RawJson(std::make_shared<const JsonHolder>(JsonHolder{std::move(value)}));
+RawJson MakeRaw(const Json& value) {
+  if (value.is_object() && value.empty()) return RawJson();
+  return RawJson(std::make_shared<const JsonHolder>(JsonHolder{JsonText(value)}));
 }
 
-const Json& AsJson(const RawJson& raw) { return raw.holder().value; }
+Json AsJson(const RawJson& raw) {
+  // The text was written by JsonText, so it parses; a discarded value cannot happen.
+  return Json::parse(raw.holder().text, nullptr, /*allow_exceptions=*/false);
+}
 
 int JsonDepth(std::string_view text) {
   int depth = 0, max_depth = 0;

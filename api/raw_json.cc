@@ -9,7 +9,7 @@ namespace phalanx::api {
 namespace {
 const std::shared_ptr<const internal::JsonHolder>& EmptyObject() {
   static const auto* empty = new std::shared_ptr<const internal::JsonHolder>(
-      std::make_shared<internal::JsonHolder>(internal::JsonHolder{internal::Json::object()}));
+      std::make_shared<internal::JsonHolder>(internal::JsonHolder{"{}"}));
   return *empty;
 }
 }  // namespace
@@ -20,17 +20,17 @@ RawJson::RawJson(std::shared_ptr<const internal::JsonHolder> holder) : holder_(s
 absl::StatusOr<RawJson> RawJson::Parse(std::string_view text) {
   auto parsed = internal::ParseJson(text);
   if (!parsed.ok()) return parsed.status();
-  return internal::MakeRaw(std::move(*parsed));
+  return internal::MakeRaw(*parsed);
 }
 
-std::string RawJson::Text() const { return JsonText(holder_->value); }
+std::string RawJson::Text() const { return holder_->text; }
 
-bool RawJson::IsEmptyObject() const {
-  return holder_->value.is_object() && holder_->value.empty();
-}
+bool RawJson::IsEmptyObject() const { return holder_->text == "{}"; }
 
 bool operator==(const RawJson& a, const RawJson& b) {
-  return a.holder_ == b.holder_ || a.holder_->value == b.holder_->value;
+  if (a.holder_ == b.holder_ || a.holder_->text == b.holder_->text) return true;
+  // Different text can still be equal values (1 and 1.0): compare parsed, as before.
+  return internal::AsJson(a) == internal::AsJson(b);
 }
 
 }  // namespace phalanx::api

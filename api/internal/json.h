@@ -20,12 +20,17 @@ namespace phalanx::api::internal {
 
 using Json = nlohmann::json;
 
+// What a RawJson shares: its value as compact text with object keys sorted (JsonText of an nlohmann
+// value, whose objects are ordered maps), never a parsed tree — a tree costs ~10x the text, and
+// long-lived caches (the controller's Jobs) hold thousands of these. Valid JSON by construction.
 struct JsonHolder {
-  Json value;
+  std::string text;
 };
 
-RawJson MakeRaw(Json value);
-const Json& AsJson(const RawJson& raw);
+// The empty object `{}` is shared, not allocated per value.
+RawJson MakeRaw(const Json& value);
+// Parses the text again on every call (a fresh value): read it once per use, not per field.
+Json AsJson(const RawJson& raw);
 
 // Parses JSON text without throwing; kInvalidArgument on malformed input or nesting deeper than
 // kMaxDepth.
