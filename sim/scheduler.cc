@@ -17,6 +17,7 @@
 #include "kube/micro_time.h"
 #include "kube/retry.h"
 #include "nlohmann/json.hpp"
+#include "sim/pod_affinity.h"
 
 namespace phalanx::sim {
 
@@ -422,18 +423,22 @@ void Scheduler::OnPod(const kube::Object* old_obj, const kube::Object* new_obj) 
       rec->decode_error = "pod is not a JSON object";
       doc = json::object();
     }
-    const json spec = doc.value("spec", json::object());
-    const json status = doc.value("status", json::object());
+    if (!doc.contains("spec")) doc["spec"] = json::object();
+    json& spec = doc["spec"];
+    const json* status = doc.contains("status") ? &doc["status"] : nullptr;
     rec->scheduler_name = spec.is_object() ? JsonString(spec, "schedulerName") : "";
     if (rec->scheduler_name.empty()) rec->scheduler_name = kDefaultScheduler;
     rec->node_name = spec.is_object() ? JsonString(spec, "nodeName") : "";
-    rec->phase = status.is_object() ? JsonString(status, "phase") : "";
+    rec->phase = status != nullptr && status->is_object() ? JsonString(*status, "phase") : "";
     if (rec->phase.empty()) rec->phase = "Pending";
-    json labels = doc.contains("metadata") && doc["metadata"].is_object()
-                      ? doc["metadata"].value("labels", json::object())
-                      : json::object();
+    const json* labels = doc.contains("metadata") && doc["metadata"].is_object() && doc["metadata"].contains("labels")
+                             ? &doc["metadata"]["labels"]
+                             : nullptr;
+    // The decoded view does not depend on nodeName: without it, a binding does not force a new decode.
+    if (spec.is_object()) spec.erase("nodeName");
     rec->spec_text = JsonText(spec);
-    rec->signature = absl::StrCat(rec->spec_text, "|", rec->phase, "|", rec->deleting ? "d" : "", "|", JsonText(labels));
+    rec->signature = absl::StrCat(rec->spec_text, "|", rec->node_name, "|", rec->phase, "|", rec->deleting ? "d" : "",
+                                  "|", labels != nullptr ? JsonText(*labels) : "{}");
     std::shared_ptr<const PodRecord> before;
     {
       absl::MutexLock l(&mu_);
@@ -444,7 +449,7 @@ void Scheduler::OnPod(const kube::Object* old_obj, const kube::Object* new_obj) 
         before->spec_text == rec->spec_text) {
       rec->scheduling = before->scheduling;  // a status or metadata change: the spec reads the same
     } else if (rec->decode_error.empty()) {
-      absl::StatusOr<api::ClusterState> st = DecodeOne(doc, "Pod");
+      absl::StatusOr<api::ClusterState> st = DecodeOne(std::move(doc), "Pod");
       if (!st.ok()) {
         rec->decode_error = std::string(st.status().message());
       } else if (st->pods.size() == 1) {
@@ -743,11 +748,30 @@ void Scheduler::ScheduleOne(const Key& key) {
       // In-tree filters from a rotating start, until enough feasible nodes are found. Used resources
       // are read in place (kept up to date by OnPod).
       const api::Resources kNone;
+      // InterPodAffinity (sim/pod_affinity.h), only for pods with required pod (anti-)affinity terms.
+      std::optional<PodAffinityCheck> pod_affinity;
+      if (pod->spec_text.find("podAffinity") != std::string::npos ||
+          pod->spec_text.find("podAntiAffinity") != std::string::npos) {
+        if (absl::StatusOr<PodAffinitySpec> spec = ReadPodAffinity(pod->object->json); spec.ok() && !spec->empty()) {
+          std::vector<PlacedPod> placed;
+          for (const auto& [k, rec] : pods_by_key_) {
+            auto a = assumed_.find(k);
+            const std::string& on = !rec->node_name.empty() ? rec->node_name : a != assumed_.end() ? a->second.first : "";
+            auto node = on.empty() ? nodes_by_name_.end() : nodes_by_name_.find(on);
+            if (node == nodes_by_name_.end() || rec->deleting || rec->phase == "Succeeded" || rec->phase == "Failed") continue;
+            placed.push_back({rec->object->meta.namespace_, &rec->object->meta.labels, &node->second->info.labels});
+          }
+          pod_affinity.emplace(*spec, pod->object->meta.namespace_, pod->object->meta.labels, placed);
+        }
+      }
       auto filter = [&](const std::shared_ptr<const NodeRecord>& n) {
         auto u = used_.find(n->info.name);
         const api::Resources& used = u == used_.end() ? kNone : u->second;
         std::vector<std::string> why =
             n->ok ? FilterNode(sched, n->info, used) : std::vector<std::string>{"node(s) could not be read"};
+        if (why.empty() && pod_affinity) {
+          if (std::string r = pod_affinity->Reason(n->info.labels); !r.empty()) why.push_back(std::move(r));
+        }
         if (why.empty()) {
           feasible.push_back(n);
           in_tree_score[n.get()] = LeastAllocatedScore(sched, n->info, used);
