@@ -367,9 +367,13 @@ std::string SummaryText(const Timeline& t) {
     auto quantile = [&](double q) {
       return waits[std::min(waits.size() - 1, static_cast<size_t>(q * (waits.size() - 1) + 0.5))];
     };
-    absl::StrAppend(&out, "\nWaits: median ", HumanDuration(quantile(0.5)), ", p90 ",
-                    HumanDuration(quantile(0.9)), ", longest ", Waited(*longest, end), " (",
-                    JobSetKey(*longest), ")\n");
+    if (WaitedSeconds(*longest, end) < 0.5) {
+      absl::StrAppend(&out, "\nWaits: none, every JobSet started on arrival\n");
+    } else {
+      absl::StrAppend(&out, "\nWaits: median ", HumanDuration(quantile(0.5)), ", p90 ",
+                      HumanDuration(quantile(0.9)), ", longest ", Waited(*longest, end), " (",
+                      JobSetKey(*longest), ")\n");
+    }
     std::vector<const JobSetRecord*> reasons;
     for (const JobSetRecord& r : t.jobsets) {
       if (!r.wait_reason.empty() && WaitedSeconds(r, end) >= 0.5) reasons.push_back(&r);

@@ -355,6 +355,15 @@ TEST(SummaryTextTest, CliqueLabelsAreShortenedAndSplitJobsJoined) {
   EXPECT_THAT(svg, HasSubstr(">64614b2f\xE2\x80\xA6.0</text>"));
 }
 
+TEST(SummaryTextTest, NoWaits) {
+  Timeline t = Sample();
+  t.jobsets.pop_back();         // big never started
+  t.jobsets[1].started_s = 60;  // serve started on arrival
+  t.jobsets[0].started_s = 0;
+  EXPECT_THAT(SummaryText(t), HasSubstr("\nWaits: none, every JobSet started on arrival\n"));
+  EXPECT_THAT(SummaryText(t), Not(HasSubstr("waited")));
+}
+
 TEST(SummaryTextTest, ManyJobSetsAreCut) {
   Timeline t = Sample();
   t.jobsets.clear();
