@@ -41,7 +41,16 @@ struct InformerOptions {
   // little more than keys. Snapshot(), Get(), the `old_obj` of on_update and on_delete's object then
   // carry the transformed form. nullptr = cache whole objects.
   std::function<void(Object&)> cache_transform;
+  // By default metadata.managedFields is dropped from every object before handlers and the cache see
+  // it (as controller-runtime's default transform does): server-side-apply bookkeeping that nothing in
+  // Phalanx reads and often half of an object's JSON. An update built from such an object leaves the
+  // server's managedFields as they are (the API server keeps them when a write omits the field).
+  bool keep_managed_fields = false;
 };
+
+// Removes metadata.managedFields from `object.json` (the header fields are unchanged). Objects without
+// the field, or whose json does not parse, are left alone.
+void DropManagedFields(Object& object);
 
 struct EventHandlers {
   std::function<void(const Object&)> on_add;
