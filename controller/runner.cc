@@ -28,6 +28,18 @@ const kube::OwnerReference* JobSetOwner(const kube::Object& obj) {
 
 }  // namespace
 
+void KeepJobIdentity(kube::Object& job) {
+  job.json.clear();
+  job.json.shrink_to_fit();
+  kube::ObjectMeta meta;
+  meta.name = std::move(job.meta.name);
+  meta.namespace_ = std::move(job.meta.namespace_);
+  meta.uid = std::move(job.meta.uid);
+  meta.resource_version = std::move(job.meta.resource_version);
+  meta.owner_references = std::move(job.meta.owner_references);
+  job.meta = std::move(meta);
+}
+
 absl::Status ParallelFor(size_t n, int max_parallel, const std::function<absl::Status(size_t)>& fn) {
   if (n == 0) return absl::OkStatus();
   const size_t threads = std::min<size_t>(n, std::max(1, max_parallel));
@@ -100,7 +112,9 @@ void Runner::Setup() {
   kube::InformerOptions io;
   io.namespace_ = options_.namespace_;
   jobsets_ = std::make_unique<kube::Informer>(client_, kube::kJobSets, io);
-  jobs_ = std::make_unique<kube::Informer>(client_, kube::kJobs, io);
+  kube::InformerOptions job_io = io;
+  job_io.cache_transform = KeepJobIdentity;  // OnJob keeps the decoded Jobs
+  jobs_ = std::make_unique<kube::Informer>(client_, kube::kJobs, job_io);
   services_ = std::make_unique<kube::Informer>(client_, kube::kServices, io);
   jobsets_->AddHandlers({[this](const kube::Object& o) { queue_.Add(KeyOf(o.meta.namespace_, o.meta.name)); },
                          [this](const kube::Object&, const kube::Object& o) {

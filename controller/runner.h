@@ -107,6 +107,11 @@ class Runner {
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// The Job informer's cache transform: identity and owner references only. The runner keeps its own
+// decoded api::Job per owner (what Reconcile reads and what Job updates are built from) and reads
+// nothing else of a Job back from the informer, so caching the whole object would hold each Job twice.
+void KeepJobIdentity(kube::Object& job);
+
 // Runs fn(0..n-1) with at most `max_parallel` calls in flight; returns the first error (all run).
 absl::Status ParallelFor(size_t n, int max_parallel, const std::function<absl::Status(size_t)>& fn);
 
