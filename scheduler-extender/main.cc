@@ -6,7 +6,7 @@
 //                    [--leader-election-namespace=NS] [--kube-api-qps=2000] [--kube-api-burst=4000]
 //                    [--topology=KEY1,KEY2,...]... [--topology-file=FILE] [--starvation-bound=DURATION]
 //                    [--allow-non-jobset-pods-in-reserved-domains] [--pin-workers=16] [-v]
-//                    [--fence-reserved-domains]
+//                    [--fence-reserved-domains] [--max-request-bytes=N] [--read-timeout=DURATION]
 //
 // Without --kubeconfig the in-cluster service account is used. Every replica answers /filter and
 // /prioritize from its own caches; with --leader-elect only the holder of the Lease `phalanx-extender`
@@ -57,7 +57,7 @@ constexpr char kUsage[] =
     "       [--health-probe-bind-address=HOST:PORT|0] [--leader-elect[=true|false]] [--leader-election-namespace=NS]\n"
     "       [--kube-api-qps=2000] [--kube-api-burst=4000] [--topology=KEY1,KEY2,...]... [--topology-file=FILE]\n"
     "       [--starvation-bound=10m] [--allow-non-jobset-pods-in-reserved-domains] [--pin-workers=16] [-v]\n"
-    "       [--fence-reserved-domains] [--version]\n";
+    "       [--fence-reserved-domains] [--max-request-bytes=268435456] [--read-timeout=10s] [--version]\n";
 
 // Kueue's topology levels, when the CRD is installed.
 constexpr phalanx::kube::Resource kKueueTopologies{"kueue.x-k8s.io", "v1beta2", "topologies", "Topology",
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
       argc, argv,
       {"kubeconfig", "port", "bind-address", "url-prefix", "tls-cert-file", "tls-private-key-file", "client-ca-file",
        "health-probe-bind-address", "leader-election-namespace", "kube-api-qps", "kube-api-burst", "pin-workers",
-       "topology", "topology-file", "starvation-bound"},
+       "topology", "topology-file", "starvation-bound", "max-request-bytes", "read-timeout"},
       {"leader-elect", "allow-non-jobset-pods-in-reserved-domains", "fence-reserved-domains"});
   if (!command_line.ok()) return Usage(std::string(command_line.status().message()));
   if (command_line->help) {
@@ -139,6 +139,15 @@ int main(int argc, char** argv) {
       topology_flags.push_back(value);
     } else if (name == "topology-file") {
       topology_file = value;
+    } else if (name == "max-request-bytes") {
+      int64_t n = 0;
+      if (!absl::SimpleAtoi(value, &n) || n < 1024) return Usage("bad --max-request-bytes (at least 1024)");
+      server_options.max_request_bytes = static_cast<size_t>(n);
+    } else if (name == "read-timeout") {
+      if (!absl::ParseDuration(value, &server_options.read_timeout) ||
+          server_options.read_timeout < absl::Seconds(1)) {
+        return Usage("bad --read-timeout (at least 1s, e.g. 10s)");
+      }
     } else if (name == "starvation-bound") {
       if (!absl::ParseDuration(value, &starvation) || starvation < absl::ZeroDuration()) {
         return Usage("bad --starvation-bound (e.g. 10m, 90s)");

@@ -1,6 +1,7 @@
 // The phalanx-extender binary over loopback, fed the ExtenderArgs bodies a real kube-scheduler 1.36 sent
 // (fixtures k8s-v1.36/extender and pinning): the protocol's rules on every answer, both nodeCacheCapable
-// forms, bad input, probes and metrics, and HTTPS with client-certificate checking.
+// forms, bad input, probes and metrics, HTTPS with client-certificate checking, TLS >= 1.2, request size
+// and read-time limits, and a log free of tokens, keys and request bodies.
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,17 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -42,7 +54,10 @@ std::string TempDir() {
 // A MemoryApiServer holding the nodes the fixtures name, and the extender binary pointed at it.
 class ExtenderProcess {
  public:
-  explicit ExtenderProcess(std::vector<std::string> extra = {}) : server_(cluster_) {
+  // `user`: the kubeconfig's user entry (flow YAML); `stderr_file`: non-empty to keep the log there.
+  explicit ExtenderProcess(std::vector<std::string> extra = {}, const std::string& user = "{}",
+                           const std::string& stderr_file = "")
+      : server_(cluster_) {
     EXPECT_OK(server_.Start(0));
     for (const char* n : {"tpu-node-a-0", "tpu-node-a-1", "tpu-node-b-0", "tpu-a-0", "tpu-a-1", "tpu-a-2", "tpu-a-3",
                           "tpu-b-0", "tpu-b-1", "tpu-b-2", "tpu-b-3"}) {
@@ -60,11 +75,18 @@ class ExtenderProcess {
     const std::string kubeconfig = dir_ + "/kubeconfig";
     std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: "
                               << server_.url()
-                              << "\nusers:\n- name: u\n  user: {}\ncontexts:\n- name: x\n  context:\n"
+                              << "\nusers:\n- name: u\n  user: " << user
+                              << "\ncontexts:\n- name: x\n  context:\n"
                                  "    cluster: c\n    user: u\ncurrent-context: x\n";
     std::vector<std::string> args = {phalanx::testing::BinaryDir() + "/scheduler-extender/phalanx-extender",
                                      "--kubeconfig=" + kubeconfig, "--port=0", "--bind-address=127.0.0.1"};
     args.insert(args.end(), extra.begin(), extra.end());
+    if (!stderr_file.empty()) {
+      std::string command = "exec";
+      for (const std::string& a : args) absl::StrAppend(&command, " '", a, "'");
+      absl::StrAppend(&command, " 2>'", stderr_file, "'");
+      args = {"/bin/bash", "-c", command};
+    }
     child_ = std::make_unique<phalanx::testing::ChildProcess>(args);
     const std::string line = child_->ReadLine();
     EXPECT_TRUE(absl::StartsWith(line, "listening on 127.0.0.1:")) << line;
@@ -237,6 +259,123 @@ TEST(ExtenderServerTest, HttpsWithClientCertificates) {
   without_cert.enable_server_certificate_verification(true);
   auto refused = without_cert.Post("/scheduler/filter", body, "application/json");
   EXPECT_FALSE(refused && refused->status == 200) << "a client without a certificate was served";
+  std::filesystem::remove_all(certs);
+}
+
+// A raw TLS client limited to `max_version`: true when the handshake succeeds.
+bool TlsHandshake(int port, int max_version) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+  SSL_CTX_set_max_proto_version(ctx, max_version);
+  SSL_CTX_set_security_level(ctx, 0);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  bool ok = false;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    timeval tv{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    ok = SSL_connect(ssl) == 1;
+    SSL_free(ssl);
+  }
+  ERR_clear_error();
+  close(fd);
+  SSL_CTX_free(ctx);
+  return ok;
+}
+
+TEST(ExtenderServerTest, LimitsUntrustedInputAndKeepsSecretsOutOfTheLog) {
+  signal(SIGPIPE, SIG_IGN);
+  const std::string certs = TempDir();
+  ASSERT_EQ(std::system(absl::StrCat("bash ", phalanx::testing::SourceDir(), "/certs/make-certs.sh --out ", certs,
+                                     " --ip 127.0.0.1 >/dev/null 2>&1")
+                            .c_str()),
+            0);
+  const std::string token = "tok-0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+  const std::string log = certs + "/stderr.log";
+  std::string key_pem = phalanx::testing::ReadFileOrDie(certs + "/tls.key");
+  ExtenderProcess proc({"--tls-cert-file=" + certs + "/tls.crt", "--tls-private-key-file=" + certs + "/tls.key",
+                        "--max-request-bytes=65536", "--read-timeout=1s", "-v"},
+                       "{token: " + token + "}", log);
+  httplib::SSLClient c("127.0.0.1", proc.port());
+  c.set_ca_cert_path((certs + "/ca.crt").c_str());
+  c.enable_server_certificate_verification(true);
+  ASSERT_TRUE(sim::Scheduler::WaitFor(
+      [&] {
+        auto r = c.Get("/readyz");
+        return r && r->status == 200;
+      },
+      absl::Seconds(30)));
+
+  // TLS 1.2 and newer only.
+  EXPECT_FALSE(TlsHandshake(proc.port(), TLS1_1_VERSION));
+  EXPECT_FALSE(TlsHandshake(proc.port(), TLS1_VERSION));
+  EXPECT_TRUE(TlsHandshake(proc.port(), TLS1_2_VERSION));
+
+  // A body over the limit is refused with 413 and the server goes on serving.
+  const std::string marker = "body-marker-5e6f7a8b";
+  std::string big = R"({"Pod":{"metadata":{"name":")" + marker + R"("}},"NodeNames":[")";
+  big.append(70000, 'n');
+  big += "\"]}";
+  auto too_big = c.Post("/scheduler/filter", big, "application/json");
+  ASSERT_TRUE(too_big) << httplib::to_string(too_big.error());
+  EXPECT_EQ(too_big->status, 413);
+  // Bad bodies are 400 and their text goes to the client, not to the log.
+  auto bad = c.Post("/scheduler/filter", R"({"Pod":{"metadata":{"name":")" + marker + R"("}},"NodeNames":3})",
+                    "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  auto ok = c.Post("/scheduler/filter", Fixture("extender/normal.scheduler_filter.request.json"), "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+
+  // Half a request, then silence: dropped after the read timeout, not holding a worker for ever.
+  std::thread cut([&] {
+    // Content-Length promises more than is sent; httplib's client cannot do that, so a raw socket.
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(proc.port()));
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    timeval tv{15, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ASSERT_EQ(SSL_connect(ssl), 1);
+    const std::string head = "POST /scheduler/filter HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{";
+    SSL_write(ssl, head.data(), static_cast<int>(head.size()));
+    const auto start = std::chrono::steady_clock::now();
+    char buf[256];
+    std::string answer;
+    int n = 0;
+    while (answer.find("\r\n\r\n") == std::string::npos && (n = SSL_read(ssl, buf, sizeof buf)) > 0) {
+      answer.append(buf, n);
+    }
+    // The server gave up on the body with a 4xx (the 15 s socket timeout would be a failure).
+    EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 4")) << answer;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(12));
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fd);
+  });
+  cut.join();
+  EXPECT_EQ(c.Get("/healthz")->status, 200);
+
+  EXPECT_EQ(proc.Terminate(), 0);
+  const std::string text = phalanx::testing::ReadFileOrDie(log);
+  EXPECT_TRUE(absl::StrContains(text, "level=")) << "the log was not captured";
+  EXPECT_FALSE(absl::StrContains(text, token)) << text;
+  EXPECT_FALSE(absl::StrContains(text, marker)) << text;
+  EXPECT_FALSE(absl::StrContains(text, "PRIVATE KEY")) << text;
+  key_pem = key_pem.substr(key_pem.find('\n') + 1, 40);  // a line of the key itself
+  EXPECT_FALSE(absl::StrContains(text, key_pem)) << text;
   std::filesystem::remove_all(certs);
 }
 
