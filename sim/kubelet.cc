@@ -113,9 +113,33 @@ Kubelet::~Kubelet() { Stop(); }
 
 void Kubelet::Setup() {
   if (pods_ != nullptr) return;
-  pods_ = std::make_unique<kube::Informer>(client_, kube::kPods);
-  auto changed = [this](const kube::Object& o) { Enqueue(o.meta.namespace_, o.meta.name); };
-  pods_->AddHandlers({changed, [changed](const kube::Object&, const kube::Object& o) { changed(o); }, changed});
+  // The handlers keep the little a decision needs (views_); writes read the pod from the API.
+  kube::InformerOptions io;
+  io.cache_transform = [](kube::Object& o) { o.json.clear(); };
+  pods_ = std::make_unique<kube::Informer>(client_, kube::kPods, io);
+  auto changed = [this](const kube::Object& o) { Observe(&o); };
+  pods_->AddHandlers({changed, [changed](const kube::Object&, const kube::Object& o) { changed(o); },
+                      [this](const kube::Object& o) {
+                        absl::MutexLock l(&mu_);
+                        views_.erase({o.meta.namespace_, o.meta.name});
+                        queue_.insert({o.meta.namespace_, o.meta.name});
+                      }});
+}
+
+void Kubelet::Observe(const kube::Object* obj) {
+  PodView view;
+  json pod = json::parse(obj->json, nullptr, false);
+  if (pod.is_object()) {
+    view.readable = true;
+    view.node = Str(pod.value("spec", json::object()), "nodeName");
+    view.phase = PhaseOf(pod);
+  }
+  view.deleting = obj->meta.deletion_timestamp.has_value();
+  view.uid = obj->meta.uid;
+  Key key{obj->meta.namespace_, obj->meta.name};
+  absl::MutexLock l(&mu_);
+  views_[key] = std::move(view);
+  queue_.insert(std::move(key));
 }
 
 void Kubelet::Start() {
@@ -228,7 +252,12 @@ absl::Time Kubelet::NextWakeup() const {
 }
 
 bool Kubelet::SyncPod(const Key& key, bool* wrote) {
-  std::shared_ptr<const kube::Object> obj = pods_->Get(key.first, key.second);
+  std::optional<PodView> view;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = views_.find(key);
+    if (it != views_.end()) view = it->second;
+  }
   auto forget = [&] {
     absl::MutexLock l(&mu_);
     auto it = endings_.find(key);
@@ -252,23 +281,22 @@ bool Kubelet::SyncPod(const Key& key, bool* wrote) {
     node_of_[key] = node;
     pods_by_node_[node].insert(key);
   };
-  if (obj == nullptr) {
+  if (!view.has_value()) {
     forget();
     place("");
     return true;
   }
-  json pod = json::parse(obj->json, nullptr, false);
-  if (!pod.is_object()) return true;
-  const std::string node = Str(pod.value("spec", json::object()), "nodeName");
-  const std::string phase = PhaseOf(pod);
+  if (!view->readable) return true;
+  const std::string& node = view->node;
+  const std::string& phase = view->phase;
   place(node);
 
-  if (obj->meta.deletion_timestamp) {
+  if (view->deleting) {
     if (!options_.finish_deletions) return true;
     forget();
     kube::DeleteOptions opts;
     opts.grace_period_seconds = 0;
-    opts.precondition_uid = obj->meta.uid;
+    opts.precondition_uid = view->uid;
     absl::Status st = client_.Delete(kube::kPods, key.first, key.second, opts);
     if (st.ok()) {
       *wrote = true;
@@ -286,6 +314,15 @@ bool Kubelet::SyncPod(const Key& key, bool* wrote) {
   {
     absl::MutexLock l(&mu_);
     node_failed = failed_nodes_.count(node) > 0;
+  }
+  if (!node_failed && !(phase == "Pending" && options_.start_pods)) return true;
+  // A write: the pod as stored now (a version newer than the view brings its own event).
+  absl::StatusOr<kube::Object> got = client_.Get(kube::kPods, key.first, key.second);
+  if (!got.ok()) return absl::IsNotFound(got.status());
+  json pod = json::parse(got->json, nullptr, false);
+  if (!pod.is_object() || PhaseOf(pod) != phase || got->meta.deletion_timestamp ||
+      Str(pod.value("spec", json::object()), "nodeName") != node) {
+    return true;
   }
   const std::string now = kube::FormatTime(clock_.Now());
   std::string updated;

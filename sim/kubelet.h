@@ -108,7 +108,17 @@ class Kubelet {
     int exit_code = 0;
     std::string reason;
   };
+  // What a decision about a pod needs, kept by the informer handlers (the informer's cache keeps no
+  // object bodies).
+  struct PodView {
+    bool readable = false;
+    std::string node;
+    std::string phase;
+    bool deleting = false;
+    std::string uid;
+  };
   void Setup();
+  void Observe(const kube::Object* obj);
   void Enqueue(const std::string& ns, const std::string& name);
   void Run();
   // One pass: syncs queued (and retried) pods, ends pods that are due. True if anything was written.
@@ -131,6 +141,7 @@ class Kubelet {
   std::thread worker_;
   mutable absl::Mutex mu_;
   std::set<Key> queue_ ABSL_GUARDED_BY(mu_);
+  std::map<Key, PodView> views_ ABSL_GUARDED_BY(mu_);
   std::set<Key> retry_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> failed_nodes_ ABSL_GUARDED_BY(mu_);
   // Where each pod seen is bound (so a node failure looks only at its own pods).
