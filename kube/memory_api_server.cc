@@ -30,6 +30,8 @@ std::string Param(const httplib::Request& req, const char* key) {
   return req.has_param(key) ? req.get_param_value(key) : std::string();
 }
 
+constexpr size_t kMaxRequestBytes = 3 << 20;
+
 void SendError(httplib::Response& res, const absl::Status& status) {
   res.status = HttpCodeFor(status);
   res.set_content(StatusBodyFor(status), "application/json");
@@ -316,6 +318,18 @@ MemoryApiServer::MemoryApiServer(MemoryCluster& cluster) : impl_(std::make_uniqu
   // A real API server serves any number of requests on one connection (httplib closes after 5 by default,
   // which would make every client reconnect all the time).
   impl_->server.set_keep_alive_max_count(1000000);
+  // The real API server's limits on what clients send: 3 MiB request bodies (413 with a Status), and
+  // requests that stall are dropped instead of holding a worker.
+  impl_->server.set_payload_max_length(kMaxRequestBytes);
+  impl_->server.set_read_timeout(10, 0);
+  impl_->server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.status == 413) {
+      res.set_content(absl::StrCat(R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)",
+                                   R"("message":"Request entity too large: limit is )", kMaxRequestBytes,
+                                   R"(","reason":"RequestEntityTooLarge","code":413})"),
+                      "application/json");
+    }
+  });
   auto handler = [this](const httplib::Request& req, httplib::Response& res) { impl_->Handle(req, res); };
   const char* all = R"(/.*)";
   impl_->server.Get(all, handler);

@@ -6,7 +6,8 @@
 // resourceVersion, resourceVersionMatch, watch, allowWatchBookmarks, timeoutSeconds), PATCH content
 // types (merge, JSON, strategic merge; others → 415), DeleteOptions bodies, Status error bodies, and
 // chunked watch streams (one JSON event per line). Lets the real HttpClient, informers and binaries run
-// end to end without a cluster. Plain HTTP, no authentication.
+// end to end without a cluster. Plain HTTP, no authentication; request bodies over 3 MiB get 413 and a
+// request not read within 10 s is dropped, as on the real API server.
 #pragma once
 
 #include <memory>

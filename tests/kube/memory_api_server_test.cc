@@ -120,5 +120,18 @@ TEST_F(MemoryApiServerTest, DiscoveryAndVersion) {
   EXPECT_NE(groups->body.find("jobset.x-k8s.io"), std::string::npos);
 }
 
+TEST_F(MemoryApiServerTest, AnOversizedBodyIsRefusedAndServingGoesOn) {
+  std::string big = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"big"},"data":{"k":")";
+  big.append(4 << 20, 'x');
+  big += "\"}}";
+  auto r = http_->Post("/api/v1/namespaces/default/configmaps", big, "application/json");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 413);
+  EXPECT_NE(r->body.find("limit is 3145728"), std::string::npos) << r->body;
+  auto v = http_->Get("/version");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->status, 200);
+}
+
 }  // namespace
 }  // namespace phalanx::kube
