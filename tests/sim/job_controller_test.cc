@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@
 #include "kube/resource.h"
 #include "kube/retry.h"
 #include "nlohmann/json.hpp"
+#include "sim/kubelet.h"
+#include "sim/scheduler.h"
 #include "tests/kube/fake_clock.h"
 #include "tests/testing/files.h"
 #include "tests/testing/status_matchers.h"
@@ -351,6 +354,56 @@ TEST_F(SteppedJobControllerTest, PodFailurePolicyContainerNameAndPodConditionFai
   EXPECT_EQ(Condition(job, "Failed").value("reason", ""), "PodFailurePolicy");
   EXPECT_EQ(Condition(job, "Failed").value("message", ""),
             "Pod default/" + pods[0] + " has condition ConfigIssue matching FailJob rule at index 1");
+}
+
+
+// The three emulations stepped together, as the simulator's driver does: the Job's pods are scheduled,
+// run for their virtual duration and end with the exit code the workload gives; a FailJob rule on that
+// exit code fails the Job.
+TEST_F(SteppedJobControllerTest, WithSchedulerAndKubeletPodsRunOnTheVirtualClock) {
+  JobController jobs(cluster_, JobControllerOptions{.run_pods_without_scheduler = false, .clock = &clock_});
+  Scheduler scheduler(cluster_, SchedulerOptions{.clock = &clock_});
+  KubeletOptions ko;
+  ko.clock = &clock_;
+  ko.run = [](const kube::Object& pod) -> std::optional<PodRun> {
+    // Index 1 crashes after 2 minutes with exit code 42; the others would run 10 minutes.
+    auto idx = pod.meta.labels.find("batch.kubernetes.io/job-completion-index");
+    if (idx != pod.meta.labels.end() && idx->second == "1") return PodRun{absl::Minutes(2), 42, "Error"};
+    return PodRun{absl::Minutes(10), 0, ""};
+  };
+  Kubelet kubelet(cluster_, ko);
+  for (const char* n : {"n1", "n2", "n3"}) {
+    json node = {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", n}}}, {"spec", json::object()}};
+    ASSERT_OK(cluster_.Create(kube::kNodes, "", node.dump()).status());
+    json status = {{"status",
+                    {{"allocatable", {{"cpu", "4"}, {"pods", "110"}}},
+                     {"conditions", json::array({{{"type", "Ready"}, {"status", "True"}}})}}}};
+    ASSERT_OK(cluster_.Patch(kube::kNodesStatus, "", n, kube::PatchType::kMerge, status.dump()).status());
+  }
+  CreateJob("j", 3, 6, Policy());
+  const absl::Time t0 = clock_.Now();
+  // The driver: step every component until none makes progress, then jump to the earliest wakeup.
+  auto settle = [&] {
+    for (int round = 0; round < 50; ++round) {
+      bool progress = jobs.Step();
+      progress = scheduler.Step() || progress;
+      progress = kubelet.Step() || progress;
+      if (!progress) return;
+    }
+    ADD_FAILURE() << "no quiescence after 50 rounds";
+  };
+  settle();
+  EXPECT_EQ(RunningPods("j").size(), 3u);
+  EXPECT_EQ(scheduler.Bindings().size(), 3u);
+  const absl::Time wake =
+      std::min({jobs.NextWakeup(), scheduler.NextWakeup(), kubelet.NextWakeup()});
+  EXPECT_EQ(wake, t0 + absl::Minutes(2));
+  clock_.Advance(wake - clock_.Now());
+  settle();
+  json job = GetJson(kube::kJobs, "j");
+  EXPECT_EQ(Condition(job, "Failed").value("reason", ""), "PodFailurePolicy");
+  EXPECT_EQ(Condition(job, "Failed").value("lastTransitionTime", ""), kube::FormatTime(t0 + absl::Minutes(2)));
+  EXPECT_TRUE(RunningPods("j").empty());
 }
 
 }  // namespace stepped
