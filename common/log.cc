@@ -26,7 +26,28 @@ std::string_view LevelName(Level level) {
   return "unknown";
 }
 
+// absl::Status::ToString() appends every payload as ` [<type url>='<bytes>']`; the API client keeps the
+// server's whole answer there. Logs keep the code and message only.
+std::string_view WithoutStatusPayload(std::string_view v) {
+  for (size_t at = v.find(" ["); at != std::string_view::npos; at = v.find(" [", at + 2)) {
+    const size_t eq = v.find("='", at + 2);
+    if (eq == std::string_view::npos) break;
+    const std::string_view url = v.substr(at + 2, eq - at - 2);
+    if (!url.empty() && url.find_first_of(" ]'") == std::string_view::npos && v.back() == ']') {
+      return v.substr(0, at);
+    }
+  }
+  return v;
+}
+
 void AppendValue(std::string& out, std::string_view v) {
+  v = WithoutStatusPayload(v);
+  // A log value is a name, a number or a short message, never a document: whatever is longer is cut.
+  std::string cut;
+  if (v.size() > kMaxValueBytes) {
+    cut = absl::StrCat(std::string(v.substr(0, kMaxValueBytes)), "... (", v.size(), " bytes)");
+    v = cut;
+  }
   bool quote = v.empty() || v.find_first_of(" \t\n\"=") != std::string_view::npos;
   if (!quote) {
     out.append(v);

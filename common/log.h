@@ -8,6 +8,7 @@
 // Thread-safe: each line is written with one write(2) call.
 #pragma once
 
+#include <cstddef>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -33,7 +34,12 @@ struct Field {
   std::string value;
 };
 
-// Formats `ts=... level=... msg="..." k=v ...`; values with spaces or quotes are quoted. Exposed for tests.
+// Values longer than this are cut (the log never carries a document: a request or response body).
+inline constexpr size_t kMaxValueBytes = 512;
+
+// Formats `ts=... level=... msg="..." k=v ...`; values with spaces or quotes are quoted; a value that is
+// an absl::Status text loses its payloads (` [type.url='...']`, e.g. the API server's whole answer)
+// and any value is cut at kMaxValueBytes. Exposed for tests.
 std::string FormatLine(Level level, std::string_view msg, std::initializer_list<Field> fields);
 
 void Write(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
