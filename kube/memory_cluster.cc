@@ -29,7 +29,8 @@ namespace phalanx::kube {
 namespace {
 
 using internal::Json;
-using JsonPtr = std::shared_ptr<const Json>;
+struct Stored;  // below
+using StoredPtr = std::shared_ptr<const Stored>;
 
 constexpr char kForegroundFinalizer[] = "foregroundDeletion";
 
@@ -48,8 +49,8 @@ struct HistoryEvent {
   int64_t rv;
   std::string rkey;
   WatchEventType type;
-  JsonPtr old_obj;  // MODIFIED: before; else null
-  JsonPtr obj;
+  StoredPtr old_obj;  // MODIFIED: before; else null
+  StoredPtr obj;
 };
 
 bool ValidName(absl::string_view name) {
@@ -73,16 +74,69 @@ const Json* Field(const Json& obj, const std::vector<std::string>& path) {
   return cur;
 }
 
-// LabelSelector::Matches on the stored JSON, without building a label map per object.
-bool LabelsMatch(const LabelSelector& sel, const Json& obj) {
+// A field selector's view of a field: its string, a non-string value's JSON, "" when absent or null.
+std::string FieldValue(const Json& obj, const std::vector<std::string>& path) {
+  const Json* f = Field(obj, path);
+  if (f != nullptr && f->is_string()) return f->get<std::string>();
+  if (f != nullptr && !f->is_null()) return internal::Dump(*f);
+  return "";
+}
+
+// The fields selectors ask for most (the kubelet's and scheduler's pod watches), kept with each stored
+// object so matching them parses nothing.
+const std::vector<std::vector<std::string>>& HotFields() {
+  static const auto* fields = new std::vector<std::vector<std::string>>{
+      {"metadata", "name"}, {"metadata", "namespace"}, {"spec", "nodeName"}, {"status", "phase"}};
+  return *fields;
+}
+
+// One stored object: its compact JSON text, which reads hand out as it is, and its parsed header
+// (kube::Object's meta), which label selectors, indexes, garbage collection and preconditions read.
+// Writes parse the text back into a tree (Parse) only for the object they change: a tree costs several
+// times its text, and the simulator keeps ~100,000 pods here. Immutable once stored.
+struct Stored {
+  Object object;  // json: internal::Dump of the value written
+  // False when the header did not decode (e.g. a label value that is not a string): reads answer an
+  // empty Object, as they always have for such objects; identity fields are still filled.
+  bool valid = true;
+  std::vector<std::string> hot_fields;  // FieldValue of each HotFields() path
+};
+
+StoredPtr MakeStored(const Json& j) {
+  auto s = std::make_shared<Stored>();
+  std::string text = internal::Dump(j);
+  absl::StatusOr<Object> header = internal::ObjectFromJson(j, text);
+  if (header.ok()) {
+    s->object = *std::move(header);
+  } else {
+    s->valid = false;
+    s->object.json = std::move(text);
+    const Json* m = Field(j, {"metadata"});
+    if (m != nullptr && m->is_object()) {
+      s->object.meta.name = internal::GetString(*m, "name");
+      s->object.meta.namespace_ = internal::GetString(*m, "namespace");
+      s->object.meta.uid = internal::GetString(*m, "uid");
+      s->object.meta.resource_version = internal::GetString(*m, "resourceVersion");
+    }
+  }
+  s->hot_fields.reserve(HotFields().size());
+  for (const auto& path : HotFields()) s->hot_fields.push_back(FieldValue(j, path));
+  return s;
+}
+
+// The stored object as a tree, for a write that changes it.
+Json Parse(const Stored& s) {
+  absl::StatusOr<Json> j = internal::ParseJson(s.object.json);
+  return j.ok() ? *std::move(j) : Json::object();
+}
+
+// LabelSelector::Matches on the stored header, without building a label map per object.
+bool LabelsMatch(const LabelSelector& sel, const Stored& obj) {
   if (sel.Empty()) return true;
-  const Json* labels = Field(obj, {"metadata", "labels"});
+  const std::map<std::string, std::string>& labels = obj.object.meta.labels;
   for (const LabelSelector::Requirement& r : sel.requirements()) {
     const std::string* value = nullptr;
-    if (labels != nullptr && labels->is_object()) {
-      auto it = labels->find(r.key);
-      if (it != labels->end() && it->is_string()) value = it->get_ptr<const std::string*>();
-    }
+    if (auto it = labels.find(r.key); it != labels.end()) value = &it->second;
     auto in = [&]() { return std::find(r.values.begin(), r.values.end(), *value) != r.values.end(); };
     switch (r.op) {
       case LabelSelector::Op::kEquals:
@@ -108,14 +162,18 @@ bool LabelsMatch(const LabelSelector& sel, const Json& obj) {
   return true;
 }
 
-bool FieldsMatch(const FieldSelector& sel, const Json& obj) {
+// Fields outside HotFields() parse the object, once per call.
+bool FieldsMatch(const FieldSelector& sel, const Stored& obj) {
+  std::optional<Json> parsed;
   for (const FieldSelector::Requirement& r : sel.requirements()) {
-    const Json* f = Field(obj, r.path);
+    const auto& hot = HotFields();
+    auto it = std::find(hot.begin(), hot.end(), r.path);
     std::string v;
-    if (f != nullptr && f->is_string()) {
-      v = f->get<std::string>();
-    } else if (f != nullptr && !f->is_null()) {
-      v = internal::Dump(*f);
+    if (it != hot.end()) {
+      v = obj.hot_fields[it - hot.begin()];
+    } else {
+      if (!parsed) parsed = Parse(obj);
+      v = FieldValue(*parsed, r.path);
     }
     if ((v == r.value) == r.negate) return false;
   }
@@ -135,22 +193,9 @@ Object ToObject(const Json& j) {
   return o.ok() ? *std::move(o) : Object{};
 }
 
-std::vector<OwnerReference> OwnerRefs(const Json& obj) {
-  const Json* refs = Field(obj, {"metadata", "ownerReferences"});
-  std::vector<OwnerReference> out;
-  if (refs == nullptr || !refs->is_array()) return out;
-  for (const Json& r : *refs) {
-    OwnerReference ref;
-    ref.uid = internal::GetString(r, "uid");
-    ref.name = internal::GetString(r, "name");
-    ref.kind = internal::GetString(r, "kind");
-    if (r.contains("blockOwnerDeletion") && r["blockOwnerDeletion"].is_boolean()) {
-      ref.block_owner_deletion = r["blockOwnerDeletion"].get<bool>();
-    }
-    out.push_back(ref);
-  }
-  return out;
-}
+Object ToObject(const Stored& s) { return s.valid ? s.object : Object{}; }
+
+const std::vector<OwnerReference>& OwnerRefs(const Stored& obj) { return obj.object.meta.owner_references; }
 
 std::vector<std::string> Finalizers(const Json& obj) {
   std::vector<std::string> out;
@@ -167,6 +212,9 @@ bool Deleting(const Json& obj) {
   const Json* d = Field(obj, {"metadata", "deletionTimestamp"});
   return d != nullptr && d->is_string();
 }
+
+const std::vector<std::string>& Finalizers(const Stored& obj) { return obj.object.meta.finalizers; }
+bool Deleting(const Stored& obj) { return obj.object.meta.deletion_timestamp.has_value(); }
 
 // Everything outside metadata and status: what a generation bump tracks.
 Json SpecPart(const Json& obj) {
@@ -215,23 +263,19 @@ struct MemoryCluster::State {
   int64_t compacted_rv ABSL_GUARDED_BY(mu) = 0;  // watches from below this RV are too old
   std::map<std::string, Resource> resources ABSL_GUARDED_BY(mu);  // by "group/version/plural"
   std::map<std::string, Resource> by_rkey ABSL_GUARDED_BY(mu);
-  std::map<std::string, std::map<std::pair<std::string, std::string>, JsonPtr>> objects ABSL_GUARDED_BY(mu);
+  std::map<std::string, std::map<std::pair<std::string, std::string>, StoredPtr>> objects ABSL_GUARDED_BY(mu);
   std::map<std::string, ObjKey> by_uid ABSL_GUARDED_BY(mu);
   std::map<std::string, std::set<ObjKey>> dependents ABSL_GUARDED_BY(mu);  // owner uid → dependents
   // rkey → "label\0value" → objects carrying that label (equality selectors use it instead of a scan)
   std::map<std::string, std::map<std::string, std::set<std::pair<std::string, std::string>>>> label_index
       ABSL_GUARDED_BY(mu);
 
-  void IndexLabels(const ObjKey& key, const Json* old_obj, const Json* new_obj) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  void IndexLabels(const ObjKey& key, const Stored* old_obj, const Stored* new_obj) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     auto& index = label_index[key.rkey];
     std::pair<std::string, std::string> id{key.ns, key.name};
-    auto each = [](const Json* obj, auto fn) {
+    auto each = [](const Stored* obj, auto fn) {
       if (obj == nullptr) return;
-      const Json* l = Field(*obj, {"metadata", "labels"});
-      if (l == nullptr || !l->is_object()) return;
-      for (const auto& [k, v] : l->items()) {
-        if (v.is_string()) fn(absl::StrCat(k, std::string(1, '\0'), v.template get_ref<const std::string&>()));
-      }
+      for (const auto& [k, v] : obj->object.meta.labels) fn(absl::StrCat(k, std::string(1, '\0'), v));
     };
     each(old_obj, [&](const std::string& kv) {
       auto it = index.find(kv);
@@ -287,20 +331,20 @@ struct MemoryCluster::State {
                         h.substr(20));
   }
 
-  JsonPtr Lookup(const ObjKey& k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  StoredPtr Lookup(const ObjKey& k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     auto rit = objects.find(k.rkey);
     if (rit == objects.end()) return nullptr;
     auto it = rit->second.find({k.ns, k.name});
     return it == rit->second.end() ? nullptr : it->second;
   }
 
-  bool Matches(const internal::WatchQueue& w, const Json& obj) {
-    if (!w.ns().empty() && internal::GetString(Sub(obj, "metadata"), "namespace") != w.ns()) return false;
+  bool Matches(const internal::WatchQueue& w, const Stored& obj) {
+    if (!w.ns().empty() && obj.object.meta.namespace_ != w.ns()) return false;
     return LabelsMatch(w.labels(), obj) && FieldsMatch(w.fields(), obj);
   }
 
   // Delivers one change to a watcher, translating selector transitions into ADDED/DELETED.
-  void Deliver(internal::WatchQueue& w, WatchEventType type, const JsonPtr& old_obj, const JsonPtr& obj,
+  void Deliver(internal::WatchQueue& w, WatchEventType type, const StoredPtr& old_obj, const StoredPtr& obj,
                std::optional<Object>* converted = nullptr) {
     bool now = Matches(w, *obj);
     bool before = type == WatchEventType::kModified && old_obj != nullptr && Matches(w, *old_obj);
@@ -327,7 +371,7 @@ struct MemoryCluster::State {
   }
 
   // Records a change at the current rv and fans it out to the open watches.
-  void Notify(const std::string& rkey, WatchEventType type, JsonPtr old_obj, JsonPtr obj)
+  void Notify(const std::string& rkey, WatchEventType type, StoredPtr old_obj, StoredPtr obj)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     history.push_back(HistoryEvent{rv, rkey, type, old_obj, obj});
     while (history.size() > options.history_limit) {
@@ -347,7 +391,7 @@ struct MemoryCluster::State {
     }
   }
 
-  void IndexOwners(const ObjKey& key, const Json* old_obj, const Json* new_obj) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  void IndexOwners(const ObjKey& key, const Stored* old_obj, const Stored* new_obj) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     if (old_obj != nullptr) {
       for (const OwnerReference& r : OwnerRefs(*old_obj)) {
         auto it = dependents.find(r.uid);
@@ -364,17 +408,17 @@ struct MemoryCluster::State {
 
   // Stores `obj` (already carrying its new resourceVersion) and notifies.
   void Store(const ObjKey& key, Json obj, WatchEventType type) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    JsonPtr old = Lookup(key);
-    auto fresh = std::make_shared<const Json>(std::move(obj));
+    StoredPtr old = Lookup(key);
+    StoredPtr fresh = MakeStored(obj);
     IndexOwners(key, old.get(), fresh.get());
     IndexLabels(key, old.get(), fresh.get());
     objects[key.rkey][{key.ns, key.name}] = fresh;
-    by_uid[internal::GetString((*fresh)["metadata"], "uid")] = key;
+    by_uid[fresh->object.meta.uid] = key;
     Notify(key.rkey, type, old, fresh);
   }
 
   // Writes a modified object (bumps rv); removes it instead when it is deleting without finalizers.
-  JsonPtr Write(const ObjKey& key, Json obj) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  StoredPtr Write(const ObjKey& key, Json obj) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     ++rv;
     obj["metadata"]["resourceVersion"] = absl::StrCat(rv);
     const Json& grace = Sub(Sub(obj, "metadata"), "deletionGracePeriodSeconds");
@@ -389,14 +433,14 @@ struct MemoryCluster::State {
 
   // Drops the object for good (its rv already bumped by the caller) and collects garbage.
   void Remove(const ObjKey& key, Json obj) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    JsonPtr old = Lookup(key);
+    StoredPtr old = Lookup(key);
     if (old == nullptr) return;
     obj["metadata"]["resourceVersion"] = absl::StrCat(rv);
-    auto gone = std::make_shared<const Json>(std::move(obj));
+    StoredPtr gone = MakeStored(obj);
     IndexOwners(key, old.get(), nullptr);
     IndexLabels(key, old.get(), nullptr);
     objects[key.rkey].erase({key.ns, key.name});
-    std::string uid = internal::GetString((*gone)["metadata"], "uid");
+    std::string uid = gone->object.meta.uid;
     by_uid.erase(uid);
     Notify(key.rkey, WatchEventType::kDeleted, nullptr, gone);
     CollectDependents(uid);
@@ -410,14 +454,14 @@ struct MemoryCluster::State {
     if (it == dependents.end()) return;
     std::set<ObjKey> deps = it->second;
     for (const ObjKey& dk : deps) {
-      JsonPtr d = Lookup(dk);
+      StoredPtr d = Lookup(dk);
       if (d == nullptr) continue;
       bool other_owner = false;
       for (const OwnerReference& r : OwnerRefs(*d)) {
         if (r.uid != uid && by_uid.count(r.uid)) other_owner = true;
       }
       if (other_owner) {
-        Json copy = *d;
+        Json copy = Parse(*d);
         Json kept = Json::array();
         for (const Json& r : copy["metadata"]["ownerReferences"]) {
           if (internal::GetString(r, "uid") != uid) kept.push_back(r);
@@ -436,20 +480,20 @@ struct MemoryCluster::State {
     auto kit = by_uid.find(uid);
     if (kit == by_uid.end()) return;
     ObjKey key = kit->second;
-    JsonPtr owner = Lookup(key);
+    StoredPtr owner = Lookup(key);
     if (owner == nullptr || !Deleting(*owner)) return;
-    std::vector<std::string> fin = Finalizers(*owner);
+    const std::vector<std::string> fin = Finalizers(*owner);
     if (std::find(fin.begin(), fin.end(), kForegroundFinalizer) == fin.end()) return;
     if (auto dit = dependents.find(uid); dit != dependents.end()) {
       for (const ObjKey& dk : dit->second) {
-        JsonPtr d = Lookup(dk);
+        StoredPtr d = Lookup(dk);
         if (d == nullptr) continue;
         for (const OwnerReference& r : OwnerRefs(*d)) {
           if (r.uid == uid && r.block_owner_deletion) return;
         }
       }
     }
-    Json copy = *owner;
+    Json copy = Parse(*owner);
     Json kept = Json::array();
     for (const std::string& f : fin) {
       if (f != kForegroundFinalizer) kept.push_back(f);
@@ -474,9 +518,9 @@ struct MemoryCluster::State {
 
   void DeleteKey(const ObjKey& key, Propagation prop, std::optional<int64_t> grace = std::nullopt)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    JsonPtr cur = Lookup(key);
+    StoredPtr cur = Lookup(key);
     if (cur == nullptr) return;
-    std::string uid = internal::GetString((*cur)["metadata"], "uid");
+    std::string uid = cur->object.meta.uid;
     if (prop == Propagation::kDefault) {
       prop = key.rkey == "batch/jobs" ? Propagation::kOrphan : Propagation::kBackground;
     }
@@ -484,9 +528,9 @@ struct MemoryCluster::State {
       if (auto it = dependents.find(uid); it != dependents.end()) {
         std::set<ObjKey> deps = it->second;
         for (const ObjKey& dk : deps) {
-          JsonPtr d = Lookup(dk);
+          StoredPtr d = Lookup(dk);
           if (d == nullptr) continue;
-          Json copy = *d;
+          Json copy = Parse(*d);
           Json kept = Json::array();
           for (const Json& r : copy["metadata"]["ownerReferences"]) {
             if (internal::GetString(r, "uid") != uid) kept.push_back(r);
@@ -503,11 +547,11 @@ struct MemoryCluster::State {
       // Already being deleted; a forced delete ends a graceful one (finalizers still hold it).
       if (grace && *grace == 0 && Finalizers(*cur).empty()) {
         ++rv;
-        Remove(key, *cur);
+        Remove(key, Parse(*cur));
       }
       return;
     }
-    Json copy = *cur;
+    Json copy = Parse(*cur);
     int64_t period = GracePeriod(key, copy, grace);
     bool has_dependents = dependents.count(uid) > 0;
     if (prop == Propagation::kForeground && has_dependents) {
@@ -546,13 +590,13 @@ struct MemoryCluster::State {
     if (name.empty()) return BadRequest("name is required");
     absl::StatusOr<ObjKey> key = KeyFor(r, ns, name);
     if (!key.ok()) return key.status();
-    JsonPtr cur = Lookup(*key);
+    StoredPtr cur = Lookup(*key);
     if (cur == nullptr) return NotFound(r, name);
     std::string want_rv = internal::GetString(body["metadata"], "resourceVersion");
-    if (!want_rv.empty() && want_rv != internal::GetString((*cur)["metadata"], "resourceVersion")) {
+    if (!want_rv.empty() && want_rv != cur->object.meta.resource_version) {
       return ConflictModified(r, name);
     }
-    const Json& old = *cur;
+    const Json old = Parse(*cur);
     Json next;
     if (r.subresource == "status") {
       next = old;
@@ -606,11 +650,11 @@ struct MemoryCluster::State {
       std::vector<PodFieldError> errs = internal::ValidatePodSpecUpdate(*Field(old, {"spec"}), *Field(next, {"spec"}));
       if (!errs.empty()) return PodInvalidError(name, errs);
     }
-    if (next == old) return ToObject(old);  // no-op: no new resourceVersion, no event
-    JsonPtr written = Write(*key, std::move(next));
+    if (next == old) return ToObject(*cur);  // no-op: no new resourceVersion, no event
+    StoredPtr written = Write(*key, std::move(next));
     if (written == nullptr) {
       // Removed because the last finalizer went: answer with the final state.
-      Json last = *cur;
+      Json last = old;
       last["metadata"]["resourceVersion"] = absl::StrCat(rv);
       return ToObject(last);
     }
@@ -686,16 +730,16 @@ struct MemoryCluster::State {
   absl::StatusOr<Object> BindLocked(absl::string_view ns, const Json& body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     std::string pod = internal::GetString(Sub(body, "metadata"), "name");
     ObjKey key{RKey(kPods), std::string(ns), pod};
-    JsonPtr cur = Lookup(key);
+    StoredPtr cur = Lookup(key);
     if (cur == nullptr) return NotFound(kPods, pod);
-    std::string node = internal::GetString(Sub(*cur, "spec"), "nodeName");
+    std::string node = cur->hot_fields[2];  // spec.nodeName
     if (!node.empty()) {
       return ApiError(409, "Conflict", absl::StrCat("pod ", pod, " is already assigned to node \"", node, "\""),
                       pod, "", "pods/binding");
     }
     std::string target = internal::GetString(Sub(body, "target"), "name");
     if (target.empty()) return Invalid(kPods, pod, "target.name: Required value");
-    Json copy = *cur;
+    Json copy = Parse(*cur);
     copy["spec"]["nodeName"] = target;
     Json& conds = copy["status"]["conditions"];
     if (!conds.is_array()) conds = Json::array();
@@ -722,7 +766,7 @@ struct MemoryCluster::State {
   }
 
   void ListLocked(const std::string& rkey, absl::string_view ns, const LabelSelector& labels,
-                  const FieldSelector& fields, std::vector<JsonPtr>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+                  const FieldSelector& fields, std::vector<StoredPtr>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     auto rit = objects.find(rkey);
     if (rit == objects.end()) return;
     // The smallest candidate set an equality requirement gives, if any.
@@ -735,7 +779,7 @@ struct MemoryCluster::State {
       const auto* set = it == index.end() ? &kNone : &it->second;
       if (candidates == nullptr || set->size() < candidates->size()) candidates = set;
     }
-    auto consider = [&](const std::pair<std::string, std::string>& k, const JsonPtr& obj) {
+    auto consider = [&](const std::pair<std::string, std::string>& k, const StoredPtr& obj) {
       if (!ns.empty() && k.first != ns) return;
       if (!LabelsMatch(labels, *obj) || !FieldsMatch(fields, *obj)) return;
       out->push_back(obj);
@@ -807,7 +851,7 @@ absl::StatusOr<Object> MemoryCluster::Get(const Resource& resource, absl::string
   absl::MutexLock lock(&state_->mu);
   absl::StatusOr<ObjKey> key = state_->KeyFor(resource, ns, name);
   if (!key.ok()) return key.status();
-  JsonPtr obj = state_->Lookup(*key);
+  StoredPtr obj = state_->Lookup(*key);
   if (obj == nullptr) return NotFound(resource, name);
   return ToObject(*obj);
 }
@@ -843,15 +887,15 @@ absl::StatusOr<ObjectList> MemoryCluster::List(const Resource& resource, absl::s
     start = {s.substr(0, slash), slash == std::string::npos ? "" : s.substr(slash + 1)};
     has_start = true;
   }
-  std::vector<JsonPtr> matched;
+  std::vector<StoredPtr> matched;
   state_->ListLocked(RKey(resource), resource.namespaced ? ns : "", *labels, *fields, &matched);
   ObjectList out;
   out.resource_version = absl::StrCat(state_->rv);
   size_t i = 0;
   if (has_start) {
     while (i < matched.size()) {
-      const Json& m = (*matched[i])["metadata"];
-      std::pair<std::string, std::string> k{internal::GetString(m, "namespace"), internal::GetString(m, "name")};
+      const ObjectMeta& m = matched[i]->object.meta;
+      std::pair<std::string, std::string> k{m.namespace_, m.name};
       if (k >= start) break;
       ++i;
     }
@@ -861,10 +905,8 @@ absl::StatusOr<ObjectList> MemoryCluster::List(const Resource& resource, absl::s
     out.items.push_back(ToObject(*matched[i]));
   }
   if (i < matched.size()) {
-    const Json& m = (*matched[i])["metadata"];
-    Json tok = {{"v", "meta.k8s.io/v1"},
-                {"rv", state_->rv},
-                {"start", absl::StrCat(internal::GetString(m, "namespace"), "/", internal::GetString(m, "name"))}};
+    const ObjectMeta& m = matched[i]->object.meta;
+    Json tok = {{"v", "meta.k8s.io/v1"}, {"rv", state_->rv}, {"start", absl::StrCat(m.namespace_, "/", m.name)}};
     out.continue_token = absl::WebSafeBase64Escape(internal::Dump(tok));
     out.remaining_item_count = static_cast<int64_t>(matched.size() - i);
   }
@@ -887,11 +929,12 @@ absl::StatusOr<Object> MemoryCluster::Patch(const Resource& resource, absl::stri
   state_->Register(resource);
   absl::StatusOr<ObjKey> key = state_->KeyFor(resource, ns, name);
   if (!key.ok()) return key.status();
-  JsonPtr cur = state_->Lookup(*key);
+  StoredPtr cur = state_->Lookup(*key);
   if (cur == nullptr) return NotFound(resource, name);
-  absl::StatusOr<Json> next = type == PatchType::kMerge  ? internal::ApplyMergePatch(*cur, *p)
-                              : type == PatchType::kJson ? internal::ApplyJsonPatch(*cur, *p)
-                                                         : internal::ApplyStrategicMergePatch(*cur, *p);
+  const Json current = Parse(*cur);
+  absl::StatusOr<Json> next = type == PatchType::kMerge  ? internal::ApplyMergePatch(current, *p)
+                              : type == PatchType::kJson ? internal::ApplyJsonPatch(current, *p)
+                                                         : internal::ApplyStrategicMergePatch(current, *p);
   if (!next.ok()) {
     return ApiError(422, "Invalid", "the server rejected our request due to an error in our request");
   }
@@ -908,23 +951,23 @@ absl::Status MemoryCluster::Delete(const Resource& resource, absl::string_view n
   state_->Register(resource);
   absl::StatusOr<ObjKey> key = state_->KeyFor(resource, ns, name);
   if (!key.ok()) return key.status();
-  JsonPtr cur = state_->Lookup(*key);
+  StoredPtr cur = state_->Lookup(*key);
   if (cur == nullptr) return NotFound(resource, name);
-  const Json& m = (*cur)["metadata"];
-  if (options.precondition_uid && *options.precondition_uid != internal::GetString(m, "uid")) {
+  const ObjectMeta& m = cur->object.meta;
+  if (options.precondition_uid && *options.precondition_uid != m.uid) {
     return ApiError(409, "Conflict",
                     absl::StrCat("Operation cannot be fulfilled on ", resource.GroupResource(), " \"", name,
                                  "\": Precondition failed: UID in precondition: ", *options.precondition_uid,
-                                 ", UID in object meta: ", internal::GetString(m, "uid")),
+                                 ", UID in object meta: ", m.uid),
                     name, resource.group, resource.plural);
   }
   if (options.precondition_resource_version &&
-      *options.precondition_resource_version != internal::GetString(m, "resourceVersion")) {
+      *options.precondition_resource_version != m.resource_version) {
     return ApiError(409, "Conflict",
                     absl::StrCat("Operation cannot be fulfilled on ", resource.GroupResource(), " \"", name,
                                  "\": Precondition failed: ResourceVersion in precondition: ",
                                  *options.precondition_resource_version,
-                                 ", ResourceVersion in object meta: ", internal::GetString(m, "resourceVersion")),
+                                 ", ResourceVersion in object meta: ", m.resource_version),
                     name, resource.group, resource.plural);
   }
   state_->DeleteKey(*key, options.propagation, options.grace_period_seconds);
@@ -949,9 +992,9 @@ absl::StatusOr<std::unique_ptr<WatchStream>> MemoryCluster::Watch(const Resource
                                                   deadline, std::move(bookmark));
   int64_t from = ResourceVersionNumber(options.resource_version);
   if (options.resource_version.empty() || options.resource_version == "0") {
-    std::vector<JsonPtr> all;
+    std::vector<StoredPtr> all;
     state_->ListLocked(rkey, q->ns(), q->labels(), q->fields(), &all);
-    for (const JsonPtr& o : all) q->Push(WatchEvent{WatchEventType::kAdded, ToObject(*o), absl::OkStatus()});
+    for (const StoredPtr& o : all) q->Push(WatchEvent{WatchEventType::kAdded, ToObject(*o), absl::OkStatus()});
   } else if (from < state_->compacted_rv) {
     absl::Status gone = ApiError(410, "Expired",
                                  absl::StrCat("too old resource version: ", options.resource_version, " (",
