@@ -28,6 +28,7 @@
 #include "kube/internal/object_json.h"
 #include "kube/internal/object_rapidjson.h"
 #include "kube/rate_limiter.h"
+#include "kube/watch_decoder.h"
 
 namespace phalanx::kube {
 namespace {
@@ -61,39 +62,6 @@ absl::Duration Backoff(const RestConfig& cfg, int attempt) {
   absl::Duration d = cfg.initial_backoff;
   for (int i = 0; i < attempt && d < cfg.max_backoff; ++i) d *= 2;
   return std::min(d, cfg.max_backoff);
-}
-
-// Parses one watch line into an event (RapidJSON: every informer event of every binary comes this way).
-absl::StatusOr<WatchEvent> ParseEvent(absl::string_view line) {
-  rapidjson::Document doc;
-  if (!internal::ParseRapid(line, doc).ok() || !doc.IsObject()) {
-    return absl::DataLossError("watch event is not a JSON object");
-  }
-  const std::string type = internal::StringMember(doc, "type");
-  auto oit = doc.FindMember("object");
-  if (oit == doc.MemberEnd() || !oit->value.IsObject()) return absl::DataLossError("watch event has no object");
-  const rapidjson::Value& object_json = oit->value;
-  std::string text = internal::WriteValue(object_json);
-  WatchEvent ev{WatchEventType::kError, Object{}, absl::OkStatus()};
-  if (type == "ADDED") {
-    ev.type = WatchEventType::kAdded;
-  } else if (type == "MODIFIED") {
-    ev.type = WatchEventType::kModified;
-  } else if (type == "DELETED") {
-    ev.type = WatchEventType::kDeleted;
-  } else if (type == "BOOKMARK") {
-    ev.type = WatchEventType::kBookmark;
-  } else if (type == "ERROR") {
-    auto cit = object_json.FindMember("code");
-    const int code = cit != object_json.MemberEnd() && cit->value.IsInt() ? cit->value.GetInt() : 500;
-    ev.error = StatusFromResponse(code, text);
-  } else {
-    return absl::DataLossError(absl::StrCat("unknown watch event type \"", type, "\""));
-  }
-  absl::StatusOr<Object> obj = internal::ObjectFromValue(object_json, std::move(text));
-  if (!obj.ok()) return obj.status();
-  ev.object = *std::move(obj);
-  return ev;
 }
 
 }  // namespace
@@ -377,21 +345,10 @@ class HttpWatchStream final : public WatchStream {
       error_body_.append(data, n);
       return true;
     }
-    buffer_.append(data, n);
-    size_t start = 0;
-    size_t nl;
-    while ((nl = buffer_.find('\n', start)) != std::string::npos) {
-      absl::string_view line = absl::StripAsciiWhitespace(absl::string_view(buffer_).substr(start, nl - start));
-      start = nl + 1;
-      if (line.empty()) continue;
-      absl::StatusOr<WatchEvent> ev = ParseEvent(line);
-      if (!ev.ok()) {
-        end_ = ev.status();
-        return false;  // a corrupt stream: end it, the caller re-watches
-      }
-      queue_.push_back(*std::move(ev));
+    if (absl::Status s = decoder_.Feed(absl::string_view(data, n), queue_); !s.ok()) {
+      end_ = s;
+      return false;  // a corrupt stream: end it, the caller re-watches
     }
-    buffer_.erase(0, start);
     return true;
   }
 
@@ -399,7 +356,7 @@ class HttpWatchStream final : public WatchStream {
   std::thread thread_;
   absl::Mutex mu_;
   std::deque<WatchEvent> queue_ ABSL_GUARDED_BY(mu_);
-  std::string buffer_ ABSL_GUARDED_BY(mu_);
+  WatchDecoder decoder_ ABSL_GUARDED_BY(mu_);
   std::string error_body_ ABSL_GUARDED_BY(mu_);
   int status_ ABSL_GUARDED_BY(mu_) = 0;
   bool headers_ ABSL_GUARDED_BY(mu_) = false;
