@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -205,8 +206,11 @@ struct Scheduler::QueueEntry {
   std::string creation;
   // Which set holds the entry: active_ (dirty, due), backoff_ (dirty, not yet due), parked_ (not
   // dirty), none of them while an attempt runs.
-  enum class Where { kNone, kActive, kBackoff, kParked, kInFlight };
+  enum class Where { kNone, kActive, kBackoff, kParked, kParkedForCapacity, kInFlight };
   Where where = Where::kNone;
+  // The last failure came from in-tree filters alone: only a Node change or resources given back can
+  // change the verdict (kParkedForCapacity while parked).
+  bool capacity_only = false;
 };
 
 namespace {
@@ -325,7 +329,7 @@ void Scheduler::OnNode(const kube::Object* old_obj, const kube::Object* new_obj)
     nodes_by_name_.erase(old_obj->meta.name);
   }
   ++generation_;
-  WakeParked();
+  WakeParked(true);
 }
 
 void Scheduler::Unlink(const Key& key, QueueEntry& e) {
@@ -339,6 +343,9 @@ void Scheduler::Unlink(const Key& key, QueueEntry& e) {
     case QueueEntry::Where::kParked:
       parked_.erase(key);
       break;
+    case QueueEntry::Where::kParkedForCapacity:
+      parked_for_capacity_.erase(key);
+      break;
     case QueueEntry::Where::kNone:
       break;
     case QueueEntry::Where::kInFlight:
@@ -350,7 +357,10 @@ void Scheduler::Unlink(const Key& key, QueueEntry& e) {
 void Scheduler::File(const Key& key, QueueEntry& e) {
   if (e.where == QueueEntry::Where::kInFlight) return;  // the attempt's end files it
   Unlink(key, e);
-  if (!e.dirty) {
+  if (!e.dirty && e.capacity_only) {
+    parked_for_capacity_.insert(key);
+    e.where = QueueEntry::Where::kParkedForCapacity;
+  } else if (!e.dirty) {
     parked_.insert(key);
     e.where = QueueEntry::Where::kParked;
   } else if (e.not_before > clock_.Now()) {
@@ -369,9 +379,13 @@ void Scheduler::EraseFromQueue(const Key& key) {
   queue_.erase(it);
 }
 
-void Scheduler::WakeParked() {
+void Scheduler::WakeParked(bool capacity_freed) {
   std::set<Key> parked;
   parked.swap(parked_);
+  if (capacity_freed) {
+    parked.merge(parked_for_capacity_);
+    parked_for_capacity_.clear();
+  }
   for (const Key& k : parked) {
     auto it = queue_.find(k);
     if (it == queue_.end()) continue;
@@ -382,12 +396,14 @@ void Scheduler::WakeParked() {
   // The pod of a running attempt sees the change through generation_.
 }
 
-void Scheduler::Recharge(const Key& key) {
+bool Scheduler::Recharge(const Key& key) {
+  std::optional<std::pair<std::string, api::Resources>> before;
   auto old = charged_.find(key);
   if (old != charged_.end()) {
     api::Resources& u = used_[old->second.first];
     for (const auto& [r, v] : old->second.second) u[r] -= v;
     u[kPodsResource] -= 1;
+    before = std::move(old->second);
     charged_.erase(old);
   }
   auto pit = pods_by_key_.find(key);
@@ -403,11 +419,18 @@ void Scheduler::Recharge(const Key& key) {
     node = &a->second.first;
     requests = &a->second.second;
   }
-  if (node == nullptr) return;
+  if (node == nullptr) return before.has_value();
   api::Resources& u = used_[*node];
   for (const auto& [r, v] : *requests) u[r] += v;
   u[kPodsResource] += 1;
-  charged_.emplace(key, std::make_pair(*node, *requests));
+  auto [now_charged, unused] = charged_.emplace(key, std::make_pair(*node, *requests));
+  if (!before.has_value()) return false;
+  if (before->first != *node) return true;
+  for (const auto& [r, v] : before->second) {
+    auto n = now_charged->second.second.find(r);
+    if (n == now_charged->second.second.end() || n->second < v) return true;
+  }
+  return false;
 }
 
 void Scheduler::OnPod(const kube::Object* old_obj, const kube::Object* new_obj) {
@@ -494,10 +517,10 @@ void Scheduler::OnPod(const kube::Object* old_obj, const kube::Object* new_obj) 
       EraseFromQueue(key);
     }
   }
-  Recharge(key);
-  if (relevant) {
+  const bool freed = Recharge(key);
+  if (relevant || freed) {
     ++generation_;
-    WakeParked();
+    WakeParked(freed);
   }
 }
 
@@ -560,7 +583,7 @@ void Scheduler::Run() {
 }
 
 void Scheduler::RecordFailure(const Key& key, int64_t generation_seen, const std::string& reason,
-                              const std::string& message) {
+                              const std::string& message, bool capacity_only) {
   std::shared_ptr<const PodRecord> rec;
   {
     absl::MutexLock l(&mu_);
@@ -580,6 +603,7 @@ void Scheduler::RecordFailure(const Key& key, int64_t generation_seen, const std
       for (int i = 1; i < e.attempts && backoff < options_.max_backoff; ++i) backoff *= 2;
       backoff = std::min(backoff, options_.max_backoff);
       e.not_before = clock_.Now() + backoff;
+      e.capacity_only = reason == kUnschedulable && capacity_only;
       // Unschedulable pods wait for a change; faults are retried after the backoff alone.
       e.dirty = e.dirty || reason != kUnschedulable || generation_ != generation_seen;
       File(key, e);
@@ -831,7 +855,9 @@ void Scheduler::ScheduleOne(const Key& key) {
 
   // Extender Filter.
   const bool has_extender = !ext.url_prefix.empty() || ext.transport != nullptr;
+  bool extender_filtered = false;
   if (has_extender && !ext.filter_verb.empty() && !feasible.empty()) {
+    extender_filtered = true;
     {
       absl::MutexLock l(&mu_);
       ++stats_.filter_calls;
@@ -918,7 +944,17 @@ void Scheduler::ScheduleOne(const Key& key) {
       for (const std::string& r : rs) ++histogram[r];
     }
     if (not_pinned_here > 0) histogram[kNotPinnedHere] += static_cast<int>(not_pinned_here);
-    RecordFailure(key, generation, kUnschedulable, FitErrorMessage(total_nodes, histogram));
+    // Reasons only a Node change or freed resources can lift (kube-scheduler's queueing hints for these
+    // plugins ignore pods being bound): such a pod is not woken by every pod event.
+    bool capacity_only = !extender_filtered;
+    for (const auto& [r, count] : histogram) {
+      capacity_only = capacity_only && (r == "Too many pods" || absl::StartsWith(r, "Insufficient ") ||
+                                        absl::StartsWith(r, "node(s) had untolerated taint") ||
+                                        r == "node(s) were unschedulable" ||
+                                        r == "node(s) didn't match Pod's node affinity/selector" ||
+                                        r == "node(s) could not be read" || r == kNotPinnedHere);
+    }
+    RecordFailure(key, generation, kUnschedulable, FitErrorMessage(total_nodes, histogram), capacity_only);
     return;
   }
 
@@ -969,7 +1005,10 @@ void Scheduler::ScheduleOne(const Key& key) {
     {
       absl::MutexLock l(&mu_);
       assumed_.erase(key);
-      Recharge(key);
+      if (Recharge(key)) {
+        ++generation_;
+        WakeParked(true);
+      }
     }
     // The pod went away, or got bound meanwhile (409): the informer's next event settles it.
     if (absl::IsNotFound(bound.status()) || absl::IsAborted(bound.status()) ||

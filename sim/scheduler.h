@@ -39,9 +39,11 @@
 //    message "0/N nodes are available: <count> <reason>, <count> <reason>." (identical reasons
 //    aggregated, sorted as strings; nothing after the colon when no node gave a reason);
 //    faults: reason SchedulerError with the fault's message. An unschedulable pod is retried after any
-//    Node or Pod change (status-only changes of pending pods do not count), a faulted pod after its
-//    backoff; both wait out a per-pod backoff (initial_backoff doubling to max_backoff), read on
-//    options.clock.
+//    Node or Pod change (status-only changes of pending pods do not count) — except that a pod refused
+//    by in-tree filters alone (no extender verdict) waits for a Node change or for resources given
+//    back (a pod deleted, finished, moved or shrunk), as kube-scheduler's queueing hints skip pods
+//    being bound for those plugins; a faulted pod is retried after its backoff; both wait out a
+//    per-pod backoff (initial_backoff doubling to max_backoff), read on options.clock.
 // Not modelled: preemption, nominated nodes, inter-pod affinity, topology spread, ports, volumes,
 // extender bind/preempt verbs and managedResources, the unschedulable-pods flush timer.
 // Cost (the simulator's scale: tens of thousands of nodes, ~100k pods): the resources in use per node
@@ -180,13 +182,17 @@ class Scheduler {
   void File(const Key& key, QueueEntry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EraseFromQueue(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Something scheduling-relevant changed: parked (unschedulable) pods become due again.
-  void WakeParked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `capacity_freed`: also those refused by in-tree filters alone (a pod gave resources back, or a Node
+  // changed).
+  void WakeParked(bool capacity_freed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Recomputes what pod `key` adds to its node's used resources (bound and not finished, or assumed).
-  void Recharge(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // True if that gave resources back (the pod's charge went away, moved, or shrank).
+  bool Recharge(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t Pump();
   void ScheduleOne(const Key& key);
+  // `capacity_only`: an Unschedulable verdict from in-tree filters alone (see WakeParked).
   void RecordFailure(const Key& key, int64_t generation_seen, const std::string& reason,
-                     const std::string& message);
+                     const std::string& message, bool capacity_only = false);
   bool CaughtUp();
 
   kube::Client& client_;
@@ -204,6 +210,7 @@ class Scheduler {
   std::set<ActiveKey> active_ ABSL_GUARDED_BY(mu_);                // dirty, backoff over
   std::set<std::pair<absl::Time, Key>> backoff_ ABSL_GUARDED_BY(mu_);  // dirty, in backoff
   std::set<Key> parked_ ABSL_GUARDED_BY(mu_);                      // unschedulable, waiting for a change
+  std::set<Key> parked_for_capacity_ ABSL_GUARDED_BY(mu_);  // ... refused by in-tree filters alone
   // node → requests of the pods charged to it (with "pods": their count).
   std::map<std::string, api::Resources> used_ ABSL_GUARDED_BY(mu_);
   // pod → (node, requests) it is charged with.

@@ -996,6 +996,54 @@ TEST(SteppedSchedulerTest, PinnedPodsMessageCountsTheNodesLeftOut) {
             "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) didn't satisfy plugin(s) [NodeAffinity].");
 }
 
+TEST(SteppedSchedulerTest, PodRefusedForResourcesWaitsForResourcesNotForOtherBindings) {
+  SteppedWorld w;
+  w.Node("n1", "4");
+  w.Node("n2", "4");
+  w.Pod("big", "3", {{"affinity", NodeAffinity(PinTo("n1"))}});
+  w.Settle();
+  w.Pod("second", "3", {{"affinity", NodeAffinity(PinTo("n1"))}});
+  w.Settle();
+  ASSERT_TRUE(w.NodeOf("second").empty());
+  EXPECT_EQ(w.sched->Stats().attempts, 2);
+  w.clock.Advance(absl::Minutes(1));  // its backoff is long over
+  // Another pod being bound cannot give n1 cpu back: "second" is not looked at again.
+  w.Pod("other", "1", {{"affinity", NodeAffinity(PinTo("n2"))}});
+  w.Settle();
+  EXPECT_EQ(w.NodeOf("other"), "n2");
+  EXPECT_EQ(w.sched->Stats().attempts, 3);
+  EXPECT_EQ(w.sched->NextWakeup(), absl::InfiniteFuture());
+  // A pod going away does.
+  ASSERT_OK(w.cluster.Delete(kube::kPods, "default", "big"));
+  w.Settle();
+  EXPECT_EQ(w.NodeOf("second"), "n1");
+  EXPECT_EQ(w.sched->Stats().attempts, 4);
+}
+
+TEST(SteppedSchedulerTest, PodRefusedByTheExtenderIsRetriedAfterAnyPodChange) {
+  SchedulerOptions o;
+  o.extender.url_prefix = "inproc://extender";
+  o.extender.transport = [](const std::string&, const std::string& body) -> absl::StatusOr<std::string> {
+    json args = json::parse(body);
+    if (args["Pod"]["metadata"]["name"] == "refused") {
+      return json({{"NodeNames", json::array()}, {"FailedNodes", {{"n1", "gang incomplete"}}}}).dump();
+    }
+    return AcceptAll(args).dump();
+  };
+  SteppedWorld w(o);
+  w.Node("n1");
+  w.Pod("refused", "1");
+  w.Settle();
+  EXPECT_EQ(w.sched->LastUnschedulableMessage("default", "refused"), "0/1 nodes are available: 1 gang incomplete.");
+  EXPECT_EQ(w.sched->NextWakeup(), absl::InfiniteFuture());
+  const absl::Time bound_at = w.clock.Now();
+  w.Pod("accepted", "1");
+  w.Settle();
+  EXPECT_EQ(w.NodeOf("accepted"), "n1");
+  // The extender's verdict may depend on other pods: the binding makes "refused" due after its backoff.
+  EXPECT_EQ(w.sched->NextWakeup(), bound_at + absl::Seconds(1));
+}
+
 }  // namespace stepped
 
 }  // namespace
