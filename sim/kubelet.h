@@ -92,8 +92,9 @@ class Kubelet {
   // (kNotFound for an unknown node); pod updates are done by the worker (or the next Step()).
   absl::Status FailNode(const std::string& node);
   absl::Status RecoverNode(const std::string& node);
-  // The running pod ns/name fails now with `exit_code` and `reason`. kNotFound if there is no such
-  // pod, kFailedPrecondition if it is not Running; write errors as returned by the client.
+  // The running pod ns/name fails now with `exit_code` (0 is taken as 1: a failure) and `reason`
+  // ("Error" when empty). kNotFound if there is no such pod, kFailedPrecondition if it is not Running
+  // (or is being deleted); write errors as returned by the client.
   absl::Status FailPod(const std::string& ns, const std::string& name, int exit_code, const std::string& reason);
 
   int64_t PodsStarted() const;
