@@ -188,7 +188,7 @@ bool Informer::ListAndReplace() {
     rv_ = list->resource_version;
     ++lists_;
   }
-  for (const auto& [k, obj] : fresh) {
+  for (auto& [k, obj] : fresh) {
     auto it = old.find(k);
     for (const EventHandlers& h : handlers_) {
       if (it == old.end()) {
@@ -197,6 +197,7 @@ bool Informer::ListAndReplace() {
         if (h.on_update) h.on_update(*it->second, *obj);
       }
     }
+    obj.reset();  // handled: a whole object goes now (unless the cache shares it), not after the whole list
   }
   for (const auto& [k, obj] : old) {
     if (fresh.count(k)) continue;
