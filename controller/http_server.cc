@@ -22,6 +22,11 @@ absl::StatusOr<int> ProbeServer::Start(const std::string& address) {
   absl::StatusOr<std::pair<std::string, int>> bind = ParseBindAddress(address);
   if (!bind.ok()) return bind.status();
   Impl* impl = impl_.get();
+  // Probes and scrapes send no body: whatever a client sends beyond a little is refused (413) instead
+  // of read into memory, and a request that stalls is dropped.
+  impl->server.set_payload_max_length(64 << 10);
+  impl->server.set_read_timeout(10, 0);
+  impl->server.set_write_timeout(10, 0);
   if (impl->options.serve_health) {
     impl->server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("ok", "text/plain");

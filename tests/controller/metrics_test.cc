@@ -54,6 +54,18 @@ TEST(MetricsTest, LabelValuesAreEscaped) {
   EXPECT_TRUE(absl::StrContains(m.Render(), "jobset_name=\"a\\\"b\""));
 }
 
+TEST(ProbeServerTest, RefusesBodiesItWouldHaveToHoldInMemory) {
+  Metrics m;
+  ProbeServer server(ProbeServerOptions{true, true, &m, nullptr});
+  absl::StatusOr<int> port = server.Start("127.0.0.1:0");
+  ASSERT_TRUE(port.ok()) << port.status();
+  httplib::Client c("127.0.0.1", *port);
+  auto big = c.Post("/healthz", std::string(1 << 20, 'x'), "application/octet-stream");
+  ASSERT_TRUE(big) << httplib::to_string(big.error());
+  EXPECT_EQ(big->status, 413);
+  EXPECT_EQ(c.Get("/healthz")->status, 200);
+}
+
 TEST(ProbeServerTest, ServesHealthReadinessAndMetrics) {
   Metrics m;
   m.JobSetCompleted("x", "default");
