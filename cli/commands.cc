@@ -13,6 +13,7 @@
 #include "cli/flags.h"
 #include "cli/input.h"
 #include "cli/plan.h"
+#include "cli/simulate.h"
 #include "common/status_macros.h"
 #include "common/version.h"
 
@@ -126,6 +127,9 @@ int Run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
   }
   if (command == "plan") {
     return RunPlan(std::vector<std::string>(args.begin() + 1, args.end()), in, out, err);
+  }
+  if (command == "simulate") {
+    return RunSimulate(std::vector<std::string>(args.begin() + 1, args.end()), in, out, err);
   }
   FlagSpec spec = CommonSpec();
   if (command == "validate") spec.with_value.insert("--old");
