@@ -50,6 +50,9 @@ bool WatchQueue::Done() {
 
 absl::StatusOr<WatchEvent> WatchQueue::Next(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
+  if (timeout <= absl::ZeroDuration() && !stopped_ && !closed_ && queue_.empty() && absl::Now() < deadline_) {
+    return absl::DeadlineExceededError("no watch event");  // a poll (Informer::Pump): never sleep
+  }
   absl::Time until = absl::Now() + timeout;
   bool by_deadline = deadline_ < until;
   if (by_deadline) until = deadline_;
