@@ -746,7 +746,8 @@ void Scheduler::ScheduleOne(const Key& key) {
   bool narrowed = false;
   std::set<std::string> allowed;
   std::vector<std::shared_ptr<const NodeRecord>> feasible;
-  std::unordered_map<const NodeRecord*, int64_t> in_tree_score;
+  std::vector<int64_t> feasible_score;  // in-tree score of feasible[i]
+  size_t wrap_at = 0;                   // feasible[wrap_at..] were found after the search wrapped around
   {
     absl::MutexLock l(&mu_);
     ++stats_.attempts;
@@ -798,7 +799,7 @@ void Scheduler::ScheduleOne(const Key& key) {
         }
         if (why.empty()) {
           feasible.push_back(n);
-          in_tree_score[n.get()] = LeastAllocatedScore(sched, n->info, used);
+          feasible_score.push_back(LeastAllocatedScore(sched, n->info, used));
         } else {
           reasons[n->info.name] = std::move(why);
         }
@@ -812,15 +813,21 @@ void Scheduler::ScheduleOne(const Key& key) {
         not_pinned_here = total_nodes - considered.size();
         const size_t want = NumFeasibleNodesToFind(options_.percentage_of_nodes_to_score, considered.size());
         size_t processed = 0;
+        const size_t start = considered.empty() ? 0 : next_start_node_ % considered.size();
+        wrap_at = 0;
         for (; processed < considered.size() && feasible.size() < want; ++processed) {
-          filter(considered[(next_start_node_ + processed) % considered.size()]);
+          if (start + processed == considered.size()) wrap_at = feasible.size();
+          filter(considered[(start + processed) % considered.size()]);
         }
         if (!considered.empty()) next_start_node_ = (next_start_node_ + processed) % considered.size();
       } else {
         const size_t want = NumFeasibleNodesToFind(options_.percentage_of_nodes_to_score, total_nodes);
         auto n = nodes_by_name_.lower_bound(next_start_name_);
         for (size_t processed = 0; processed < total_nodes && feasible.size() < want; ++processed, ++n) {
-          if (n == nodes_by_name_.end()) n = nodes_by_name_.begin();
+          if (n == nodes_by_name_.end()) {
+            n = nodes_by_name_.begin();
+            wrap_at = feasible.size();
+          }
           filter(n->second);
         }
         next_start_name_ = n == nodes_by_name_.end() ? "" : n->first;
@@ -832,8 +839,11 @@ void Scheduler::ScheduleOne(const Key& key) {
     return;
   }
   const api::PodScheduling& sched = pod->scheduling;
-  std::sort(feasible.begin(), feasible.end(),
-            [](const auto& a, const auto& b) { return a->info.name < b->info.name; });
+  // Both searches run in name order from a rotating start: the part found after wrapping around comes
+  // first in name order.
+  std::rotate(feasible.begin(), feasible.begin() + static_cast<std::ptrdiff_t>(wrap_at), feasible.end());
+  std::rotate(feasible_score.begin(), feasible_score.begin() + static_cast<std::ptrdiff_t>(wrap_at),
+              feasible_score.end());
 
   const SchedulerExtenderOptions& ext = options_.extender;
   auto extender_args = [&](const std::vector<std::shared_ptr<const NodeRecord>>& ns) {
@@ -931,10 +941,14 @@ void Scheduler::ScheduleOne(const Key& key) {
           reasons[node] = {why};
         }
       }
+      std::unordered_map<std::string, int64_t> score_of;
+      for (size_t i = 0; i < feasible.size(); ++i) score_of[feasible[i]->info.name] = feasible_score[i];
       feasible = std::move(passed);
       std::sort(feasible.begin(), feasible.end(),
                 [](const auto& a, const auto& b) { return a->info.name < b->info.name; });
       feasible.erase(std::unique(feasible.begin(), feasible.end()), feasible.end());
+      feasible_score.clear();
+      for (const auto& n : feasible) feasible_score.push_back(score_of[n->info.name]);
     }
   }
 
@@ -960,8 +974,7 @@ void Scheduler::ScheduleOne(const Key& key) {
 
   std::string chosen = feasible[0]->info.name;
   if (feasible.size() > 1) {
-    std::map<std::string, int64_t> total;
-    for (const auto& n : feasible) total[n->info.name] = in_tree_score[n.get()];
+    std::vector<int64_t> total = feasible_score;
     if (has_extender && !ext.prioritize_verb.empty()) {
       {
         absl::MutexLock l(&mu_);
@@ -969,24 +982,22 @@ void Scheduler::ScheduleOne(const Key& key) {
       }
       ExtenderCall call = CallExtender(ext, ext.prioritize_verb, extender_args(feasible));
       if (call.status.ok() && call.answer.is_array()) {  // faults are ignored, as kube-scheduler does
+        std::unordered_map<std::string, size_t> position;
+        for (size_t i = 0; i < feasible.size(); ++i) position[feasible[i]->info.name] = i;
         for (const json& hp : call.answer) {
           const json* host = Field(hp, "Host");
           const json* score = Field(hp, "Score");
           if (host == nullptr || !host->is_string() || score == nullptr || !score->is_number_integer()) continue;
-          auto it = total.find(host->get<std::string>());
-          if (it != total.end()) it->second += score->get<int64_t>() * ext.weight * 10;
+          auto it = position.find(host->get<std::string>());
+          if (it != position.end()) total[it->second] += score->get<int64_t>() * ext.weight * 10;
         }
       }
     }
-    int64_t best = 0;
-    bool first = true;
-    for (const auto& [name, score] : total) {  // name order: the lowest name wins ties
-      if (first || score > best) {
-        best = score;
-        chosen = name;
-        first = false;
-      }
+    size_t best = 0;
+    for (size_t i = 1; i < total.size(); ++i) {  // name order: the lowest name wins ties
+      if (total[i] > total[best]) best = i;
     }
+    chosen = feasible[best]->info.name;
   }
 
   // Bind.

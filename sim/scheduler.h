@@ -66,6 +66,7 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -212,7 +213,7 @@ class Scheduler {
   std::set<Key> parked_ ABSL_GUARDED_BY(mu_);                      // unschedulable, waiting for a change
   std::set<Key> parked_for_capacity_ ABSL_GUARDED_BY(mu_);  // ... refused by in-tree filters alone
   // node → requests of the pods charged to it (with "pods": their count).
-  std::map<std::string, api::Resources> used_ ABSL_GUARDED_BY(mu_);
+  std::unordered_map<std::string, api::Resources> used_ ABSL_GUARDED_BY(mu_);  // looked up only
   // pod → (node, requests) it is charged with.
   std::map<Key, std::pair<std::string, api::Resources>> charged_ ABSL_GUARDED_BY(mu_);
   // Pods bound by this scheduler whose binding the informer has not shown yet: key → (node, requests).

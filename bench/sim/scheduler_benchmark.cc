@@ -75,17 +75,21 @@ void BM_StepPinnedPods(benchmark::State& state) {
 }
 BENCHMARK(BM_StepPinnedPods)->Args({65536, 20000})->Args({1024, 1000})->Unit(benchmark::kMillisecond)->Iterations(1);
 
-// Unpinned pods: every attempt filters the whole cluster (percentageOfNodesToScore 100).
+// Unpinned pods (as without gangs): every attempt filters range(2) % of the nodes
+// (percentageOfNodesToScore; 0 = kube-scheduler's adaptive default, 5 % of 65,536 nodes).
 void BM_StepUnpinnedPods(benchmark::State& state) {
   const int nodes = static_cast<int>(state.range(0));
   const int pods = static_cast<int>(state.range(1));
+  SchedulerOptions so;
+  so.percentage_of_nodes_to_score = static_cast<int>(state.range(2));
   FixedClock clock;
   int64_t scheduled = 0;
   for (auto _ : state) {
     state.PauseTiming();
     auto cluster = std::make_unique<kube::MemoryCluster>(kube::MemoryClusterOptions{.history_limit = 1 << 20, .clock = &clock});
     for (int i = 0; i < nodes; ++i) AddNode(*cluster, i);
-    auto sched = std::make_unique<Scheduler>(*cluster, SchedulerOptions{.clock = &clock});
+    so.clock = &clock;
+    auto sched = std::make_unique<Scheduler>(*cluster, so);
     sched->Step();
     for (int i = 0; i < pods; ++i) {
       (void)cluster->Create(kube::kPods, "default",
@@ -104,7 +108,7 @@ void BM_StepUnpinnedPods(benchmark::State& state) {
   }
   state.counters["pods_per_s"] = benchmark::Counter(static_cast<double>(scheduled), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_StepUnpinnedPods)->Args({1024, 2000})->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_StepUnpinnedPods)->Args({1024, 2000, 100})->Args({65536, 2000, 0})->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 }  // namespace phalanx::sim
