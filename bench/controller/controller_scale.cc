@@ -35,7 +35,9 @@
 #include "api/expand.h"
 #include "api/job_codec.h"
 #include "api/jobset_codec.h"
+#include "api/labels.h"
 #include "common/process_metrics.h"
+#include "common/strings.h"
 #include "controller/runner.h"
 #include "httplib.h"
 #include "kube/config.h"
@@ -308,6 +310,15 @@ int main(int argc, char** argv) {
   }
   Print("first_reconcile_seconds", (first.sum - before.sum) / double(first.count - before.count));
   Print("first_reconcile_observed_together", first.count - before.count);
+  // Steady means every Job exists: wait for all of them (a failed first reconcile is retried).
+  auto jobs_of_new = [&] {
+    auto list = api.List(phalanx::kube::kJobs, "default",
+                         {.label_selector = absl::StrCat(phalanx::AsAbsl(phalanx::api::kJobSetNameKey), "=scale-new")});
+    return list.ok() ? static_cast<int64_t>(list->items.size()) : -1;
+  };
+  if (!WaitFor([&] { return jobs_of_new() == per; }, std::chrono::minutes(5), std::chrono::milliseconds(500))) {
+    Die("the new JobSet's Jobs were not all created");
+  }
   Metrics settled = ctl.Settle(first.count, std::chrono::seconds(1));
   Print("create_and_settle_cpu_seconds", ctl.Cpu() - cpu0);
   Print("create_and_settle_reconciles", settled.count - before.count);
