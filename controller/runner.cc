@@ -220,6 +220,12 @@ std::vector<std::shared_ptr<const api::Job>> Runner::OwnedJobs(const std::string
 }
 
 void Runner::Worker() {
+  // No reconcile before every informer has listed (as controller-runtime waits for its caches): a JobSet
+  // reconciled against a partly listed Job cache would try to create again every Job not yet seen.
+  while (!WaitForSync(absl::Milliseconds(100))) {
+    absl::MutexLock l(&mu_);
+    if (stopped_) return;
+  }
   while (std::optional<std::string> key = queue_.Get()) Process(*key);
 }
 

@@ -2,7 +2,7 @@
 //
 // Runner: the thin, impure half of the controller. It keeps informers on JobSets, Jobs and Services
 // (owned objects enqueue their controlling JobSet), a WorkQueue of JobSet keys served by `workers`
-// threads, and for each key: decode the cached JobSet and its owned Jobs, call the pure Reconcile, then
+// threads once every informer has synced, and for each key: decode the cached JobSet and its owned Jobs, call the pure Reconcile, then
 // apply the Plan through kube::Client in upstream's order —
 //   deletions (foreground, uid precondition) → headless Service → Job creations → Job suspend/resume
 //   updates (status write clearing startTime first when needed), each fan-out with at most
