@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git openssl ca-certificates
   libabsl-dev nlohmann-json3-dev rapidjson-dev libcpp-httplib-dev libssl-dev libyaml-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   wrk
 )
 
