@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
+#include "common/log.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
 
@@ -47,6 +48,7 @@ std::string WorkloadYaml(int jobsets, int* pods) {
 }
 
 void BM_Simulate(benchmark::State& state) {
+  log::SetMinLevel(log::Level::kError);  // as `phalanx simulate` runs: the report is the output
   const int slices = static_cast<int>(state.range(0));
   const int jobsets = static_cast<int>(state.range(1));
   absl::StatusOr<ClusterSpec> cluster = ParseCluster("fleet.yaml", ClusterYaml(slices));
