@@ -1,6 +1,7 @@
 #include "sim/job_controller.h"
 
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -11,6 +12,7 @@
 #include "kube/resource.h"
 #include "kube/retry.h"
 #include "nlohmann/json.hpp"
+#include "rapidjson/document.h"
 
 namespace phalanx::sim {
 namespace {
@@ -157,7 +159,81 @@ PolicyOutcome MatchPodFailurePolicy(const json& policy, const json& pod, const s
   return out;
 }
 
+const rapidjson::Value* Member(const rapidjson::Value& obj, const char* key) {
+  if (!obj.IsObject()) return nullptr;
+  auto it = obj.FindMember(key);
+  return it == obj.MemberEnd() ? nullptr : &it->value;
+}
+
+bool StringIs(const rapidjson::Value* v, absl::string_view want) {
+  return v != nullptr && v->IsString() && absl::string_view(v->GetString(), v->GetStringLength()) == want;
+}
+
+// The fields of `text` a sync reads, as Phase, PodIndex, Deleting and the Ready condition read them.
+void DecodePodView(const std::string& text, std::string* name, std::string* phase, int* index, bool* deleting,
+                   bool* ready) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  *phase = "Pending";
+  *index = -1;
+  *deleting = false;
+  *ready = false;
+  if (doc.HasParseError() || !doc.IsObject()) return;
+  if (const rapidjson::Value* meta = Member(doc, "metadata")) {
+    const rapidjson::Value* n = Member(*meta, "name");
+    if (n != nullptr && n->IsString()) name->assign(n->GetString(), n->GetStringLength());
+    *deleting = meta->IsObject() && meta->HasMember("deletionTimestamp");
+    const rapidjson::Value* annotations = Member(*meta, "annotations");
+    const rapidjson::Value* v = annotations != nullptr ? Member(*annotations, kIndexKey) : nullptr;
+    int parsed = -1;
+    if (v != nullptr && v->IsString() && absl::SimpleAtoi(absl::string_view(v->GetString(), v->GetStringLength()), &parsed)) {
+      *index = parsed;
+    }
+  }
+  const rapidjson::Value* status = Member(doc, "status");
+  if (status == nullptr) return;
+  const rapidjson::Value* ph = Member(*status, "phase");
+  if (ph != nullptr && ph->IsString()) phase->assign(ph->GetString(), ph->GetStringLength());
+  const rapidjson::Value* conditions = Member(*status, "conditions");
+  if (conditions == nullptr || !conditions->IsArray()) return;
+  for (const rapidjson::Value& c : conditions->GetArray()) {
+    if (!StringIs(Member(c, "type"), "Ready")) continue;
+    *ready = StringIs(Member(c, "status"), "True");
+    break;
+  }
+}
+
 }  // namespace
+
+JobController::PodView JobController::ViewOf(const kube::Object& obj, bool* changed) {
+  const std::pair<std::string, std::string> key(obj.meta.namespace_, obj.meta.name);
+  std::optional<PodView> before;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = pod_views_.find(key);
+    if (it != pod_views_.end() && it->second.uid == obj.meta.uid) {
+      if (!obj.meta.resource_version.empty() && it->second.resource_version == obj.meta.resource_version) {
+        if (changed != nullptr) *changed = false;
+        return it->second;
+      }
+      before = it->second;
+    }
+  }
+  PodView view;
+  view.uid = obj.meta.uid;
+  view.resource_version = obj.meta.resource_version;
+  DecodePodView(obj.json, &view.name, &view.phase, &view.index, &view.deleting, &view.ready);
+  auto label = [&](const char* k) {
+    auto it = obj.meta.labels.find(k);
+    return it == obj.meta.labels.end() ? std::string() : it->second;
+  };
+  view.job_name = label(kJobNameLabel);
+  view.controller_uid = label(kControllerUidLabel);
+  if (changed != nullptr) *changed = !before.has_value() || !before->SameOutcome(view);
+  absl::MutexLock l(&mu_);
+  pod_views_[key] = view;
+  return view;
+}
 
 JobController::JobController(kube::MemoryCluster& cluster, JobControllerOptions options)
     : cluster_(cluster), options_(options), clock_(options_.clock != nullptr ? *options_.clock : real_clock_) {}
@@ -192,8 +268,25 @@ void JobController::Setup() {
     auto it = o.meta.labels.find(kJobNameLabel);
     if (it != o.meta.labels.end()) Enqueue(o.meta.namespace_, it->second);
   };
-  pods_->AddHandlers({pod_changed, [pod_changed](const kube::Object&, const kube::Object& o) { pod_changed(o); },
-                      pod_changed});
+  // An update that changes nothing a sync reads (a binding, a status detail) would sync to the same
+  // outcome: skipped. A Failed pod's whole status feeds the failure policy: always looked at.
+  auto pod_updated = [this, pod_changed](const kube::Object&, const kube::Object& o) {
+    bool changed = true;
+    const PodView view = ViewOf(o, &changed);
+    if (changed || view.phase == "Failed") pod_changed(o);
+  };
+  auto pod_added = [this, pod_changed](const kube::Object& o) {
+    ViewOf(o, nullptr);
+    pod_changed(o);
+  };
+  auto pod_deleted = [this, pod_changed](const kube::Object& o) {
+    {
+      absl::MutexLock l(&mu_);
+      pod_views_.erase({o.meta.namespace_, o.meta.name});
+    }
+    pod_changed(o);
+  };
+  pods_->AddHandlers({pod_added, pod_updated, pod_deleted});
 }
 
 bool JobController::Step() {
@@ -295,11 +388,13 @@ absl::Status JobController::SyncJob(const std::string& ns, const std::string& na
   absl::StatusOr<kube::ObjectList> listed =
       cluster_.List(kube::kPods, ns, kube::ListOptions{.label_selector = absl::StrCat(kJobNameLabel, "=", name)});
   if (!listed.ok()) return listed.status();
-  std::vector<json> pods;
+  std::vector<PodView> pods;
+  std::vector<const kube::Object*> pod_objects;  // parallel to `pods`
   for (const kube::Object& o : listed->items) {
     auto owner = o.meta.labels.find(kControllerUidLabel);
     if (owner != o.meta.labels.end() && owner->second == uid) {
-      pods.push_back(Parse(o.json));
+      pods.push_back(ViewOf(o, nullptr));
+      pod_objects.push_back(&o);
     } else if (!o.meta.deletion_timestamp) {
       absl::Status st = cluster_.Delete(kube::kPods, ns, o.meta.name);
       if (!st.ok() && !absl::IsNotFound(st)) return st;
@@ -310,19 +405,18 @@ absl::Status JobController::SyncJob(const std::string& ns, const std::string& na
   if (job.is_discarded()) return absl::InternalError("job is not JSON");
 
   auto delete_running = [&]() -> absl::Status {
-    for (const json& p : pods) {
-      std::string phase = Phase(p);
-      if (phase == "Succeeded" || phase == "Failed" || Deleting(p)) continue;
-      absl::Status st = cluster_.Delete(kube::kPods, ns, p["metadata"]["name"].get<std::string>());
+    for (const PodView& p : pods) {
+      if (p.phase == "Succeeded" || p.phase == "Failed" || p.deleting) continue;
+      absl::Status st = cluster_.Delete(kube::kPods, ns, p.name);
       if (!st.ok() && !absl::IsNotFound(st)) return st;
     }
     return absl::OkStatus();
   };
 
   if (Deleting(job)) {
-    for (const json& p : pods) {
-      if (Deleting(p)) continue;
-      absl::Status st = cluster_.Delete(kube::kPods, ns, p["metadata"]["name"].get<std::string>());
+    for (const PodView& p : pods) {
+      if (p.deleting) continue;
+      absl::Status st = cluster_.Delete(kube::kPods, ns, p.name);
       if (!st.ok() && !absl::IsNotFound(st)) return st;
     }
     return absl::OkStatus();
@@ -339,30 +433,26 @@ absl::Status JobController::SyncJob(const std::string& ns, const std::string& na
 
   const json policy = spec.value("podFailurePolicy", json());
   std::set<int> succeeded_indexes;
-  std::map<int, const json*> running;
-  std::map<std::string, const json*> failed_pods;  // name order: the policy's verdicts are repeatable
+  std::map<int, const PodView*> running;
+  std::map<std::string, size_t> failed_pods;  // name order: the policy's verdicts are repeatable
   int32_t failed = 0, ready = 0;
-  for (const json& p : pods) {
-    std::string phase = Phase(p);
-    int index = PodIndex(p);
-    if (phase == "Succeeded") {
-      succeeded_indexes.insert(index);
-    } else if (phase == "Failed") {
-      failed_pods[p["metadata"].value("name", "")] = &p;
-    } else if (!Deleting(p)) {
-      running[index] = &p;
-      if (phase == "Running") {
-        json* rc = nullptr;
-        json pst = p["status"];
-        rc = FindCondition(pst, "Ready");
-        if (rc != nullptr && (*rc)["status"] == "True") ++ready;
-      }
+  for (size_t i = 0; i < pods.size(); ++i) {
+    const PodView& p = pods[i];
+    if (p.phase == "Succeeded") {
+      succeeded_indexes.insert(p.index);
+    } else if (p.phase == "Failed") {
+      failed_pods[p.name] = i;
+    } else if (!p.deleting) {
+      running[p.index] = &p;
+      if (p.phase == "Running" && p.ready) ++ready;
     }
   }
 
   std::string fail_job_message;  // a FailJob rule matched
-  for (const auto& [pod_name, p] : failed_pods) {
-    PolicyOutcome verdict = MatchPodFailurePolicy(policy, *p, ns);
+  for (const auto& [pod_name, i] : failed_pods) {
+    // Only a policy reads more of a Failed pod than its view: the whole pod then.
+    PolicyOutcome verdict =
+        policy.is_object() ? MatchPodFailurePolicy(policy, Parse(pod_objects[i]->json), ns) : PolicyOutcome{};
     if (verdict.action == PolicyOutcome::Action::kIgnore) continue;
     ++failed;
     if (verdict.action == PolicyOutcome::Action::kFailJob && fail_job_message.empty()) {

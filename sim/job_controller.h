@@ -101,6 +101,27 @@ class JobController {
 
   std::string Now() const;
 
+  // What a sync reads of one pod, decoded once per pod version (RapidJSON) and kept by namespace/name.
+  struct PodView {
+    std::string uid;
+    std::string resource_version;
+    std::string name;
+    std::string phase;  // "Pending" when status or status.phase is absent
+    int index = -1;     // the completion-index annotation; -1 when absent or not a number
+    bool deleting = false;
+    bool ready = false;  // the first Ready condition has status "True"
+    std::string job_name;        // label batch.kubernetes.io/job-name
+    std::string controller_uid;  // label batch.kubernetes.io/controller-uid
+    // Same for the sync's outcome (a Failed pod's status is read again, whole, by the failure policy).
+    bool SameOutcome(const PodView& o) const {
+      return name == o.name && phase == o.phase && index == o.index && deleting == o.deleting && ready == o.ready &&
+             job_name == o.job_name && controller_uid == o.controller_uid;
+    }
+  };
+  // The view of `obj` (from the memo when its version was seen already). `*changed` (optional) is set when
+  // it differs from the version seen before in what a sync reads (or none was seen).
+  PodView ViewOf(const kube::Object& obj, bool* changed);
+
   kube::MemoryCluster& cluster_;
   const JobControllerOptions options_;
   RealClock real_clock_;
@@ -116,6 +137,7 @@ class JobController {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   int64_t pods_created_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::pair<std::string, std::string>, PodView> pod_views_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace phalanx::sim

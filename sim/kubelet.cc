@@ -9,6 +9,7 @@
 #include "kube/micro_time.h"
 #include "kube/retry.h"
 #include "nlohmann/json.hpp"
+#include "rapidjson/document.h"
 
 namespace phalanx::sim {
 namespace {
@@ -51,6 +52,14 @@ std::string WithStatus(json pod, const json& status) {
     if (!replaced) out["conditions"].push_back(c);
   }
   return JsonText(pod);
+}
+
+// obj[key] when `obj` is an object holding a string there, else "".
+std::string RapidStr(const rapidjson::Value& obj, const char* key) {
+  if (!obj.IsObject()) return "";
+  auto it = obj.FindMember(key);
+  return it != obj.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
+                                                       : "";
 }
 
 std::string PhaseOf(const json& pod) {
@@ -128,11 +137,16 @@ void Kubelet::Setup() {
 
 void Kubelet::Observe(const kube::Object* obj) {
   PodView view;
-  json pod = json::parse(obj->json, nullptr, false);
-  if (pod.is_object()) {
+  // Every pod event comes through here: RapidJSON reads the two fields a decision needs.
+  rapidjson::Document pod;
+  pod.Parse(obj->json.data(), obj->json.size());
+  if (!pod.HasParseError() && pod.IsObject()) {
     view.readable = true;
-    view.node = Str(pod.value("spec", json::object()), "nodeName");
-    view.phase = PhaseOf(pod);
+    auto spec = pod.FindMember("spec");
+    if (spec != pod.MemberEnd()) view.node = RapidStr(spec->value, "nodeName");
+    auto status = pod.FindMember("status");
+    if (status != pod.MemberEnd()) view.phase = RapidStr(status->value, "phase");
+    if (view.phase.empty()) view.phase = "Pending";
   }
   view.deleting = obj->meta.deletion_timestamp.has_value();
   view.uid = obj->meta.uid;
