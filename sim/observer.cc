@@ -539,7 +539,10 @@ Timeline Observer::Finish(double end_s) {
   }
   // Occupancies still open end now.
   for (const auto& [key, open] : open_) occupancies_[open.index].end_s = end_s;
-  t.occupancies = occupancies_;
+  // A pod bound and gone within one instant never held the domain at any time a step saw.
+  for (const Occupancy& o : occupancies_) {
+    if (o.end_s > o.start_s) t.occupancies.push_back(o);
+  }
   std::stable_sort(t.occupancies.begin(), t.occupancies.end(), [](const Occupancy& a, const Occupancy& b) {
     return std::tie(a.start_s, a.domain_id, a.job) < std::tie(b.start_s, b.domain_id, b.job);
   });
