@@ -1,10 +1,15 @@
 #include "api/document.h"
 
+#include <yaml-cpp/anchor.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cmath>
 #include <regex>
+#include <sstream>
+#include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -240,6 +245,50 @@ void Emit(YAML::Emitter& out, const Json& j) {
   }
 }
 
+// yaml-cpp 0.7's LoadAll never ends on a stream whose document starts with a stray flow indicator
+// (",", ", b: 1"): the parser hands back the same empty document again and again without consuming
+// anything, and LoadAll collects them until memory runs out. A first pass with an event handler that
+// builds nothing counts the documents and stops when one starts where the previous one did.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    stuck_ = started_ && mark.pos <= last_pos_;
+    started_ = true;
+    last_pos_ = mark.pos;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+  bool stuck() const { return stuck_; }
+  int last_pos() const { return last_pos_; }
+
+ private:
+  bool started_ = false;
+  bool stuck_ = false;
+  int last_pos_ = -1;
+};
+
+// kInvalidArgument when the parser would not get past some point of `text` (see DocumentCounter).
+absl::Status CheckYamlProgress(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  // Every document takes at least one byte, so more documents than bytes means no progress either.
+  for (size_t docs = 0; parser.HandleNextDocument(counter); ++docs) {
+    if (counter.stuck() || docs > text.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "malformed YAML: no document can be read at offset ", std::max(counter.last_pos(), 0),
+          " (a stray flow indicator such as ',' outside [ ] or { }?)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> ParseDocuments(std::string_view text) {
@@ -259,7 +308,9 @@ absl::StatusOr<std::vector<std::string>> ParseDocuments(std::string_view text) {
   }
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    const std::string owned(text);
+    PHALANX_RETURN_IF_ERROR(CheckYamlProgress(owned));
+    docs = YAML::LoadAll(owned);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(
         "malformed YAML: line ", e.mark.line + 1, ", column ", e.mark.column + 1, ": ", e.msg));

@@ -88,6 +88,21 @@ TEST(DocumentTest, BadInputGivesOneLineErrors) {
   }
 }
 
+// Found by fuzz/document_fuzzer: yaml-cpp's LoadAll looped for ever, growing without bound, on a document
+// starting with a stray ',' (the fuzzer's input was a commented JobSet with such a line).
+TEST(DocumentTest, AStrayFlowIndicatorIsAnErrorNotAHang) {
+  for (const char* text : {",", ", b", ",  b: 1\n", "a: 1\n---\n,\n", "# a comment\n, x: [1]\n"}) {
+    absl::StatusOr<std::vector<std::string>> docs = ParseDocuments(text);
+    EXPECT_THAT(docs, StatusIs(absl::StatusCode::kInvalidArgument)) << text;
+    if (!docs.ok()) EXPECT_THAT(docs.status().message(), HasSubstr("malformed YAML")) << text;
+  }
+  // Streams that do end still read as before.
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> three, ParseDocuments("a: 1\n---\nb: 2\n---\n---\nc: [1, 2]\n"));
+  EXPECT_EQ(three.size(), 3u);
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> flow, ParseDocuments("x: {a: 1, b: [2, 3]}\n"));
+  EXPECT_EQ(flow.size(), 1u);
+}
+
 TEST(DocumentTest, YamlOutputRoundTripsTypes) {
   const char* json = R"({"s":"12","b":"true","n":null,"i":3,"e":{},"l":[],"x":"plain","k":{"1":"a"}})";
   ASSERT_OK_AND_ASSIGN(std::string yaml, JsonToYaml(json));
