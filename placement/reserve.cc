@@ -515,8 +515,9 @@ absl::Status Reservations::Adopt(Cluster& cluster, const GangDemand& gang,
   std::vector<DomainId> picks(gang.jobs.size(), kNoDomain);
   absl::flat_hash_set<DomainId> used;
   for (const auto& [job, path] : domains) {
+    // An explicit capture: clang before 16 cannot capture a structured binding implicitly.
     auto j = std::find_if(gang.jobs.begin(), gang.jobs.end(),
-                          [&](const JobDemand& d) { return d.key == job; });
+                          [&job = job](const JobDemand& d) { return d.key == job; });
     if (j == gang.jobs.end()) {
       return absl::InvalidArgumentError(absl::StrCat("job ", job.replicated_job, "-", job.index,
                                                      " is not part of the gang"));
