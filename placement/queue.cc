@@ -1,5 +1,7 @@
 #include "placement/queue.h"
 
+#include "placement/eligibility.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -43,13 +45,51 @@ std::vector<GangId> PlanQueue::Order() const {
   return out;
 }
 
+namespace {
+
+// True if a node of a domain `placed` holds could serve a Job of `starving` (labels and taints), so that
+// letting `placed` backfill could delay the starving gang. A Job of `placed` that holds no exclusive
+// domain uses capacity anywhere: it counts as competing.
+bool Competes(const Cluster& cluster, const GangDemand& starving, const Reservation& placed) {
+  std::vector<CompiledEligibility> eligible;
+  eligible.reserve(starving.jobs.size());
+  for (const JobDemand& j : starving.jobs) eligible.emplace_back(cluster.labels(), j.eligibility);
+  for (const JobSlot& slot : placed.jobs) {
+    if (slot.domain == kNoDomain) return true;
+    for (NodeId n : cluster.domain(slot.domain).nodes) {
+      for (const CompiledEligibility& e : eligible) {
+        if (cluster.CheckEligibility(e, n) == EligibilityResult::kOk) return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 PlanRound PlanQueue::Plan(Cluster& cluster, Reservations& reservations, absl::Time now) {
   PlanRound round;
   std::vector<GangId> done;
   for (const Entry* e : Sorted()) {
     const GangDemand& gang = e->demand;
     if (round.starving.has_value()) {
-      round.waiting.push_back({gang.id, absl::StrCat("waiting behind ", entries_.at(*round.starving).demand.owner,
+      // Backfill stops only where it could take what the starving gang waits for: a gang whose
+      // domains the starving one could never use (another accelerator, another node pool family)
+      // still goes.
+      const GangDemand& starving = entries_.at(*round.starving).demand;
+      ReserveResult r = reservations.Reserve(cluster, gang);
+      if (r.outcome == ReserveResult::Outcome::kPlaced && r.reservation.has_value() &&
+          !Competes(cluster, starving, *r.reservation)) {
+        round.placed.push_back(gang.id);
+        done.push_back(gang.id);
+        continue;
+      }
+      if (!r.placed()) {  // it would not fit anyway: say why
+        round.waiting.push_back({gang.id, std::move(r.reason)});
+        continue;
+      }
+      if (r.outcome == ReserveResult::Outcome::kPlaced) reservations.Release(cluster, gang.id);
+      round.waiting.push_back({gang.id, absl::StrCat("waiting behind ", starving.owner,
                                                      ", blocked past the starvation bound")});
       continue;
     }

@@ -3,7 +3,9 @@
 // The planner queue: pending gangs in planning order — priority (desc), then creation time (asc),
 // then gang id — tried one by one with Reservations::Reserve. A gang that does not fit holds
 // nothing, and later (smaller) gangs may backfill past it, unless it has been blocked for at least
-// `starvation_bound`: then it stops backfill until it is placed. Time is passed in by the caller.
+// `starvation_bound`: then it stops backfill onto every domain it could use (by node labels and taints)
+// until it is placed; gangs bound for domains it could never use still go. Time is passed in by the
+// caller.
 #pragma once
 
 #include <optional>

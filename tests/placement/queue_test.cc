@@ -83,6 +83,38 @@ TEST(PlacementQueueTest, StarvingGangStopsBackfill) {
   EXPECT_TRUE(q.Contains(Id("s2")));
 }
 
+TEST(PlacementQueueTest, AStarvingGangDoesNotBlockGangsBoundForOtherPools) {
+  Cluster c;
+  // Two pool families told apart by an accelerator label, as v5p and v6e slices are.
+  std::vector<Node> nodes = Pools(kPool, "a", 2, 2, {{kTpu, 4}});
+  for (Node& n : nodes) n.labels["accel"] = "a";
+  std::vector<Node> other = Pools(kPool, "b", 1, 2, {{kTpu, 4}});
+  for (Node& n : other) n.labels["accel"] = "b";
+  AddAll(c, nodes);
+  AddAll(c, other);
+  auto on = [](GangDemand g, const std::string& accel) {
+    for (JobDemand& j : g.jobs) j.eligibility.node_selector["accel"] = accel;
+    return g;
+  };
+  Reservations r;
+  PlanQueue q(QueueOptions{absl::Minutes(5)});
+  q.Upsert(At(on(Gang("hold", kPool, 1, 2, {{kTpu, 4}}), "a"), 1, 0));
+  q.Upsert(At(on(Gang("big", kPool, 2, 2, {{kTpu, 4}}), "a"), 0, 0));
+  PlanRound round = q.Plan(c, r, kT0);
+  EXPECT_THAT(round.placed, ElementsAre(Id("hold")));
+  // Past the bound: a gang for the other family goes; one for big's family waits and holds nothing.
+  q.Upsert(At(on(Gang("other", kPool, 1, 2, {{kTpu, 4}}), "b"), 0, 100));
+  q.Upsert(At(on(Gang("same", kPool, 1, 2, {{kTpu, 4}}), "a"), 0, 101));
+  round = q.Plan(c, r, kT0 + absl::Minutes(6));
+  ASSERT_TRUE(round.starving.has_value());
+  EXPECT_EQ(*round.starving, Id("big"));
+  EXPECT_THAT(round.placed, ElementsAre(Id("other")));
+  EXPECT_EQ(r.Find(Id("same")), nullptr);
+  ASSERT_EQ(round.waiting.size(), 2u);
+  EXPECT_EQ(round.waiting[1].gang, Id("same"));
+  EXPECT_EQ(round.waiting[1].reason, "waiting behind ns/big, blocked past the starvation bound");
+}
+
 TEST(PlacementQueueTest, BeforeTheBoundBackfillContinues) {
   Cluster c;
   AddAll(c, Pools(kPool, "p", 2, 2, {{kTpu, 4}}));
