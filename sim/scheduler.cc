@@ -18,6 +18,9 @@
 #include "kube/micro_time.h"
 #include "kube/retry.h"
 #include "nlohmann/json.hpp"
+#include "rapidjson/document.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 #include "sim/pod_affinity.h"
 
 namespace phalanx::sim {
@@ -219,6 +222,46 @@ namespace {
 absl::StatusOr<api::ClusterState> DecodeOne(json doc, const char* kind) {
   doc["kind"] = kind;
   return api::DecodeClusterState(JsonText(doc));
+}
+
+// Compact JSON of `v` with object members in key order (what nlohmann's std::map-backed dump gives):
+// the same text for the same content, whatever order the members came in.
+void WriteCanonical(const rapidjson::Value& v, rapidjson::Writer<rapidjson::StringBuffer>& w) {
+  if (v.IsObject()) {
+    std::vector<const rapidjson::Value::Member*> members;
+    members.reserve(v.MemberCount());
+    for (const auto& m : v.GetObject()) members.push_back(&m);
+    auto name = [](const rapidjson::Value::Member* m) {
+      return std::string_view(m->name.GetString(), m->name.GetStringLength());
+    };
+    std::stable_sort(members.begin(), members.end(), [&](auto* a, auto* b) { return name(a) < name(b); });
+    w.StartObject();
+    for (const auto* m : members) {
+      w.Key(m->name.GetString(), m->name.GetStringLength());
+      WriteCanonical(m->value, w);
+    }
+    w.EndObject();
+  } else if (v.IsArray()) {
+    w.StartArray();
+    for (const auto& e : v.GetArray()) WriteCanonical(e, w);
+    w.EndArray();
+  } else {
+    v.Accept(w);
+  }
+}
+
+std::string CanonicalText(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  WriteCanonical(v, w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string RapidString(const rapidjson::Value& obj, const char* key) {
+  if (!obj.IsObject()) return "";
+  auto it = obj.FindMember(key);
+  return it != obj.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
+                                                       : "";
 }
 
 }  // namespace
@@ -441,27 +484,33 @@ void Scheduler::OnPod(const kube::Object* old_obj, const kube::Object* new_obj) 
     rec = std::make_shared<PodRecord>();
     rec->deleting = new_obj->meta.deletion_timestamp.has_value();
     rec->creation = new_obj->meta.creation_timestamp;
-    json doc = json::parse(new_obj->json, nullptr, false);
-    if (!doc.is_object()) {
+    // Every pod event comes through here: RapidJSON, and the spec and labels in canonical text (key
+    // order) so that versions compare by content.
+    rapidjson::Document doc;
+    doc.Parse(new_obj->json.data(), new_obj->json.size());
+    if (doc.HasParseError() || !doc.IsObject()) {
       rec->decode_error = "pod is not a JSON object";
-      doc = json::object();
+      doc.SetObject();
     }
-    if (!doc.contains("spec")) doc["spec"] = json::object();
-    json& spec = doc["spec"];
-    const json* status = doc.contains("status") ? &doc["status"] : nullptr;
-    rec->scheduler_name = spec.is_object() ? JsonString(spec, "schedulerName") : "";
+    auto& alloc = doc.GetAllocator();
+    if (!doc.HasMember("spec")) doc.AddMember("spec", rapidjson::Value(rapidjson::kObjectType), alloc);
+    rapidjson::Value& spec = doc["spec"];
+    auto status = doc.FindMember("status");
+    rec->scheduler_name = RapidString(spec, "schedulerName");
     if (rec->scheduler_name.empty()) rec->scheduler_name = kDefaultScheduler;
-    rec->node_name = spec.is_object() ? JsonString(spec, "nodeName") : "";
-    rec->phase = status != nullptr && status->is_object() ? JsonString(*status, "phase") : "";
+    rec->node_name = RapidString(spec, "nodeName");
+    rec->phase = status != doc.MemberEnd() ? RapidString(status->value, "phase") : "";
     if (rec->phase.empty()) rec->phase = "Pending";
-    const json* labels = doc.contains("metadata") && doc["metadata"].is_object() && doc["metadata"].contains("labels")
-                             ? &doc["metadata"]["labels"]
-                             : nullptr;
+    const rapidjson::Value* labels = nullptr;
+    if (auto meta = doc.FindMember("metadata"); meta != doc.MemberEnd() && meta->value.IsObject()) {
+      auto l = meta->value.FindMember("labels");
+      if (l != meta->value.MemberEnd()) labels = &l->value;
+    }
     // The decoded view does not depend on nodeName: without it, a binding does not force a new decode.
-    if (spec.is_object()) spec.erase("nodeName");
-    rec->spec_text = JsonText(spec);
+    if (spec.IsObject()) spec.RemoveMember("nodeName");
+    rec->spec_text = CanonicalText(spec);
     rec->signature = absl::StrCat(rec->spec_text, "|", rec->node_name, "|", rec->phase, "|", rec->deleting ? "d" : "",
-                                  "|", labels != nullptr ? JsonText(*labels) : "{}");
+                                  "|", labels != nullptr ? CanonicalText(*labels) : "{}");
     std::shared_ptr<const PodRecord> before;
     {
       absl::MutexLock l(&mu_);
@@ -472,7 +521,16 @@ void Scheduler::OnPod(const kube::Object* old_obj, const kube::Object* new_obj) 
         before->spec_text == rec->spec_text) {
       rec->scheduling = before->scheduling;  // a status or metadata change: the spec reads the same
     } else if (rec->decode_error.empty()) {
-      absl::StatusOr<api::ClusterState> st = DecodeOne(std::move(doc), "Pod");
+      // As DecodeOne: kind set (api/scheduling.h wants it), the spec without nodeName.
+      if (auto kind = doc.FindMember("kind"); kind != doc.MemberEnd()) {
+        kind->value.SetString("Pod", alloc);
+      } else {
+        doc.AddMember("kind", rapidjson::Value("Pod", alloc), alloc);
+      }
+      rapidjson::StringBuffer buf;
+      rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+      doc.Accept(w);
+      absl::StatusOr<api::ClusterState> st = api::DecodeClusterState(std::string_view(buf.GetString(), buf.GetSize()));
       if (!st.ok()) {
         rec->decode_error = std::string(st.status().message());
       } else if (st->pods.size() == 1) {
