@@ -10,21 +10,6 @@
 #include "kube/resource.h"
 
 namespace phalanx::controller {
-namespace {
-
-void KeepKey(kube::Object& object) {
-  object.json.clear();
-  object.json.shrink_to_fit();
-  kube::ObjectMeta meta;
-  meta.name = std::move(object.meta.name);
-  meta.namespace_ = std::move(object.meta.namespace_);
-  meta.uid = std::move(object.meta.uid);
-  meta.resource_version = std::move(object.meta.resource_version);
-  object.meta = std::move(meta);
-}
-
-}  // namespace
-
 ExclusiveRepairLoop::ExclusiveRepairLoop(kube::Client& client, ExclusiveRepairOptions options)
     : client_(client),
       options_(std::move(options)),
@@ -33,10 +18,10 @@ ExclusiveRepairLoop::ExclusiveRepairLoop(kube::Client& client, ExclusiveRepairOp
   kube::InformerOptions pods;
   pods.namespace_ = options_.namespace_;
   pods.label_selector = std::string(api::kJobSetNameKey);
-  pods.cache_transform = KeepKey;
+  pods.cache_transform = kube::KeepIdentityOnly;
   pods_ = std::make_unique<kube::Informer>(client_, kube::kPods, pods);
   kube::InformerOptions nodes;
-  nodes.cache_transform = KeepKey;
+  nodes.cache_transform = kube::KeepIdentityOnly;
   nodes_ = std::make_unique<kube::Informer>(client_, kube::kNodes, nodes);
   pods_->AddHandlers({[this](const kube::Object& o) { OnPod(o); },
                       [this](const kube::Object&, const kube::Object& o) { OnPod(o); },

@@ -29,15 +29,9 @@ const kube::OwnerReference* JobSetOwner(const kube::Object& obj) {
 }  // namespace
 
 void KeepJobIdentity(kube::Object& job) {
-  job.json.clear();
-  job.json.shrink_to_fit();
-  kube::ObjectMeta meta;
-  meta.name = std::move(job.meta.name);
-  meta.namespace_ = std::move(job.meta.namespace_);
-  meta.uid = std::move(job.meta.uid);
-  meta.resource_version = std::move(job.meta.resource_version);
-  meta.owner_references = std::move(job.meta.owner_references);
-  job.meta = std::move(meta);
+  std::vector<kube::OwnerReference> owners = std::move(job.meta.owner_references);
+  kube::KeepIdentityOnly(job);
+  job.meta.owner_references = std::move(owners);
 }
 
 absl::Status ParallelFor(size_t n, int max_parallel, const std::function<absl::Status(size_t)>& fn) {

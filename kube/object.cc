@@ -90,4 +90,17 @@ int64_t ResourceVersionNumber(absl::string_view rv) {
   return n;
 }
 
+void KeepIdentityOnly(Object& object) {
+  object.json.clear();
+  object.json.shrink_to_fit();
+  ObjectMeta meta;
+  meta.name = std::move(object.meta.name);
+  meta.namespace_ = std::move(object.meta.namespace_);
+  meta.uid = std::move(object.meta.uid);
+  meta.resource_version = std::move(object.meta.resource_version);
+  object.meta = std::move(meta);
+  object.api_version.clear();
+  object.kind.clear();
+}
+
 }  // namespace phalanx::kube

@@ -56,6 +56,10 @@ struct Object {
 // field has the wrong type. Unknown fields are ignored (they stay in Object::json).
 absl::StatusOr<Object> ParseObject(absl::string_view json);
 
+// For informer caches (InformerOptions::cache_transform) whose consumers keep their own view of the
+// objects: keeps name, namespace, uid and resourceVersion; drops the JSON, kind and everything else.
+void KeepIdentityOnly(Object& object);
+
 // A resourceVersion as a number, for ordering within one MemoryCluster; 0 if not numeric. (A real API
 // server's resourceVersions are opaque; only MemoryCluster and tests compare them.)
 int64_t ResourceVersionNumber(absl::string_view rv);

@@ -6,24 +6,11 @@
 
 namespace phalanx::extender {
 
-void KeepIdentityOnly(kube::Object& object) {
-  object.json.clear();
-  object.json.shrink_to_fit();
-  kube::ObjectMeta meta;
-  meta.name = std::move(object.meta.name);
-  meta.namespace_ = std::move(object.meta.namespace_);
-  meta.uid = std::move(object.meta.uid);
-  meta.resource_version = std::move(object.meta.resource_version);
-  object.meta = std::move(meta);
-  object.api_version.clear();
-  object.kind.clear();
-}
-
 Caches::Caches(kube::Client& client, ExtenderState& state, CachesOptions options)
     : state_(state), options_(std::move(options)) {
   kube::InformerOptions io;
   io.page_size = options_.page_size;
-  io.cache_transform = KeepIdentityOnly;
+  io.cache_transform = kube::KeepIdentityOnly;
   nodes_ = std::make_unique<kube::Informer>(client, kube::kNodes, io);
   pods_ = std::make_unique<kube::Informer>(client, kube::kPods, io);
   jobsets_ = std::make_unique<kube::Informer>(client, kube::kJobSets, io);

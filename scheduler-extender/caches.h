@@ -46,7 +46,5 @@ class Caches {
   std::unique_ptr<kube::Informer> jobsets_;
 };
 
-// Keeps name, namespace, uid and resourceVersion of an object; drops everything else.
-void KeepIdentityOnly(kube::Object& object);
 
 }  // namespace phalanx::extender

@@ -17,16 +17,6 @@ using api::internal::Member;
 using api::internal::Str;
 using api::internal::WrongType;
 
-void KeepKey(kube::Object& object) {
-  object.json.clear();
-  object.json.shrink_to_fit();
-  kube::ObjectMeta meta;
-  meta.name = std::move(object.meta.name);
-  meta.uid = std::move(object.meta.uid);
-  meta.resource_version = std::move(object.meta.resource_version);
-  object.meta = std::move(meta);
-}
-
 api::PatchValue Taint(std::string_view value) {
   return api::PatchValue::Object({{"key", api::PatchValue::String(kReservedTaintKey)},
                                   {"value", api::PatchValue::String(value)},
@@ -100,7 +90,7 @@ std::optional<api::JsonPatch> FencePatch(const NodeFence& node, const std::optio
 
 Fencer::Fencer(kube::Client& client) : client_(client) {
   kube::InformerOptions io;
-  io.cache_transform = KeepKey;
+  io.cache_transform = kube::KeepIdentityOnly;
   nodes_ = std::make_unique<kube::Informer>(client_, kube::kNodes, io);
   nodes_->AddHandlers({[this](const kube::Object& o) { OnNode(o); },
                        [this](const kube::Object&, const kube::Object& o) { OnNode(o); },

@@ -442,7 +442,7 @@ absl::StatusOr<Timeline> Driver::Run() {
   oo.gangs = options_.gangs;
   observer_ = std::make_unique<Observer>(oo);
   kube::InformerOptions io;
-  io.cache_transform = extender::KeepIdentityOnly;
+  io.cache_transform = kube::KeepIdentityOnly;
   auto watch = [&](const kube::Resource& r, kube::EventHandlers h) {
     auto inf = std::make_unique<kube::Informer>(*cluster_, r, io);
     inf->AddHandlers(std::move(h));

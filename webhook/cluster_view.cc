@@ -15,18 +15,6 @@ using api::internal::Member;
 using api::internal::Str;
 using api::internal::WrongType;
 
-// Informer caches keep only what keys an object.
-void KeepKey(kube::Object& object) {
-  object.json.clear();
-  object.json.shrink_to_fit();
-  kube::ObjectMeta meta;
-  meta.name = std::move(object.meta.name);
-  meta.namespace_ = std::move(object.meta.namespace_);
-  meta.uid = std::move(object.meta.uid);
-  meta.resource_version = std::move(object.meta.resource_version);
-  object.meta = std::move(meta);
-}
-
 // The string at obj.<a>.<b>, "" when absent.
 absl::StatusOr<std::string> NestedString(const rapidjson::Value& obj, const char* a, const char* b) {
   const rapidjson::Value* outer = Member(obj, a);
@@ -61,10 +49,10 @@ absl::StatusOr<PodSummary> SummarizePod(const kube::Object& pod) {
 ClusterView::ClusterView(kube::Client& client) {
   kube::InformerOptions pods;
   pods.label_selector = std::string(api::kJobSetNameKey);
-  pods.cache_transform = KeepKey;
+  pods.cache_transform = kube::KeepIdentityOnly;
   pods_ = std::make_unique<kube::Informer>(client, kube::kPods, pods);
   kube::InformerOptions nodes;
-  nodes.cache_transform = KeepKey;
+  nodes.cache_transform = kube::KeepIdentityOnly;
   nodes_ = std::make_unique<kube::Informer>(client, kube::kNodes, nodes);
   pods_->AddHandlers({[this](const kube::Object& o) { OnPod(o); },
                       [this](const kube::Object&, const kube::Object& o) { OnPod(o); },
