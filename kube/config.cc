@@ -21,6 +21,7 @@ std::string Resolve(const std::string& dir, const std::string& path) {
 YAML::Node FindNamed(const YAML::Node& list, const std::string& name, const char* inner) {
   if (!list || !list.IsSequence()) return YAML::Node();
   for (const YAML::Node& entry : list) {
+    if (!entry.IsMap()) continue;  // a subscript on a scalar or a sequence throws
     if (entry["name"] && entry["name"].as<std::string>("") == name) return entry[inner];
   }
   return YAML::Node();
@@ -55,6 +56,8 @@ absl::StatusOr<RestConfig> LoadKubeconfig(const std::string& path, absl::string_
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("kubeconfig ", path, ": ", e.what()));
   }
+  // Every read below subscripts maps only; a document that is not one is an error, not a throw (fuzz/).
+  if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat("kubeconfig ", path, ": not a mapping"));
   std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
   std::string ctx_name = context.empty() ? Str(root, "current-context") : std::string(context);
   if (ctx_name.empty()) return absl::InvalidArgumentError("kubeconfig has no current-context");

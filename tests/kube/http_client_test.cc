@@ -3,7 +3,10 @@
 // streams (bookmarks, 410 ERROR event, broken and split streams), patches, deletes, bindings, tokens.
 #include "kube/http_client.h"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <thread>
@@ -550,6 +553,18 @@ TEST(RateLimiterTest, BurstThenRefill) {
   EXPECT_FALSE(rl.TryAcquire());
   RateLimiter unlimited(0, 1);
   for (int i = 0; i < 100; ++i) EXPECT_TRUE(unlimited.TryAcquire());
+}
+
+// Found by fuzz/kubeconfig_fuzzer: a kubeconfig whose document is not a mapping (or whose lists hold
+// scalars) made yaml-cpp throw from a subscript and ended the process.
+TEST(KubeConfigTest, ShapesThatAreNotMappingsAreErrorsNotCrashes) {
+  const std::string path = ::testing::TempDir() + "/kubeconfig-shapes-" + std::to_string(getpid());
+  for (const char* text : {"just a scalar", "- a\n- b\n", "current-context: x\ncontexts: [1, [2], x]\n",
+                           "current-context: x\ncontexts:\n- name: x\n  context: 5\nclusters: [3]\n"}) {
+    { std::ofstream(path) << text; }
+    EXPECT_THAT(LoadKubeconfig(path), StatusIs(absl::StatusCode::kInvalidArgument)) << text;
+  }
+  std::remove(path.c_str());
 }
 
 }  // namespace
