@@ -192,7 +192,6 @@ void Observer::OnPod(const std::string& text) {
   rec.deleting = meta.deletion_timestamp.has_value();
   rec.requests = info->scheduling.requests;
   if (!rec.job.empty()) {
-    job_jobset_[rec.job] = rec.jobset;
     job_pods_[rec.job].insert(key);
     if (!rec.exclusive_key.empty()) job_exclusive_.emplace(rec.job, rec.exclusive_key);
   }
@@ -210,13 +209,13 @@ void Observer::OnPod(const std::string& text) {
   auto it = pods_.find(key);
   if (it != pods_.end()) {
     Place(it->second, -1);
-    Account(key, it->second, -1);
+    Account(it->second, -1);
     it->second = rec;
   } else {
     it = pods_.emplace(key, rec).first;
   }
   Place(it->second, +1);
-  Account(key, it->second, +1);
+  Account(it->second, +1);
   if (!rec.job.empty()) dirty_jobs_.insert(rec.job);
 }
 
@@ -224,7 +223,7 @@ void Observer::OnPodDeleted(const std::string& ns, const std::string& name) {
   auto it = pods_.find({ns, name});
   if (it == pods_.end()) return;
   Place(it->second, -1);
-  Account(it->first, it->second, -1);
+  Account(it->second, -1);
   if (!it->second.job.empty()) {
     dirty_jobs_.insert(it->second.job);
     auto jp = job_pods_.find(it->second.job);
@@ -236,8 +235,7 @@ void Observer::OnPodDeleted(const std::string& ns, const std::string& name) {
   pods_.erase(it);
 }
 
-void Observer::Account(const std::pair<std::string, std::string>& key, const PodRec& p, int sign) {
-  (void)key;
+void Observer::Account(const PodRec& p, int sign) {
   if (p.phase == "Running" && !p.node.empty()) {
     running_pods_ += sign;
     auto r = p.requests.find(options_.resource);
@@ -369,27 +367,32 @@ void Observer::CheckExclusiveDomain(const std::string& domain) {
   }
 }
 
-void Observer::CheckJob(const std::string& job) {
-  auto ex = job_exclusive_.find(job);
-  if (ex == job_exclusive_.end()) return;  // only gangs are held to the gang invariants
-  int active = 0, bound = 0;
-  std::string record_key, jobset;
-  std::vector<std::string> nodes;
+Observer::JobView Observer::ViewOf(const std::string& job) const {
+  JobView v;
   auto jp = job_pods_.find(job);
-  if (jp == job_pods_.end()) return;
+  if (jp == job_pods_.end()) return v;
   for (const auto& pod_key : jp->second) {
     auto it = pods_.find(pod_key);
     if (it == pods_.end()) continue;
     const PodRec& p = it->second;
     if (!p.Active() || p.deleting) continue;
-    ++active;
+    ++v.active;
     if (!p.node.empty()) {
-      ++bound;
-      nodes.push_back(p.node);
+      ++v.bound;
+      v.nodes.push_back(p.node);
     }
-    record_key = p.record_key;
-    jobset = p.jobset;
+    v.record_key = p.record_key;
+    v.jobset = p.jobset;
   }
+  return v;
+}
+
+void Observer::CheckJob(const std::string& job, const JobView& view) {
+  if (!job_exclusive_.count(job)) return;  // only gangs are held to the gang invariants
+  const int active = view.active, bound = view.bound;
+  const std::vector<std::string>& nodes = view.nodes;
+  const std::string& record_key = view.record_key;
+  const std::string& jobset = view.jobset;
   if (bound > 0 && bound < active) {
     Violation("partial-gang", absl::StrCat(job, " has ", bound, " of ", active, " pods bound"));
   }
@@ -448,7 +451,11 @@ void Observer::Checkpoint(double t_s) {
   ++invariants_.checked;
   for (const std::string& n : dirty_nodes_) CheckNode(n);
   for (const std::string& d : dirty_domains_) CheckExclusiveDomain(d);
-  for (const std::string& j : dirty_jobs_) CheckJob(j);
+  std::map<std::string, JobView> views;
+  for (const std::string& j : dirty_jobs_) {
+    const JobView& v = views[j] = ViewOf(j);
+    CheckJob(j, v);
+  }
   // Shared occupancies: rows touched this step holding several Jobs.
   std::set<std::string> rows_touched;
   for (const std::string& n : dirty_nodes_) rows_touched.insert(RowOf(n));
@@ -467,22 +474,14 @@ void Observer::Checkpoint(double t_s) {
     }
   }
   // Partial occupancies: a Job split over rows, or with only some of its pods bound.
-  for (const std::string& j : dirty_jobs_) {
-    int active = 0, bound = 0;
-    auto jp = job_pods_.find(j);
-    if (jp == job_pods_.end()) continue;
-    for (const auto& pod_key : jp->second) {
-      auto it = pods_.find(pod_key);
-      if (it == pods_.end() || !it->second.Active() || it->second.deleting) continue;
-      ++active;
-      if (!it->second.node.empty()) ++bound;
-    }
+  for (const auto& [j, view] : views) {
+    const bool partly_bound = view.bound > 0 && view.bound < view.active;
     std::set<std::string> rows;
     auto jn = job_nodes_.find(j);
     if (jn != job_nodes_.end()) {
       for (const auto& [node, n] : jn->second) rows.insert(RowOf(node));
     }
-    if (rows.size() < 2 && !(bound > 0 && bound < active)) continue;
+    if (rows.size() < 2 && !partly_bound) continue;
     for (const std::string& row : rows) {
       auto o = open_.find({j, row});
       if (o != open_.end()) occupancies_[o->second.index].partial = true;

@@ -104,11 +104,19 @@ class Observer {
   void Touch(const PodRec& pod);
   void Place(const PodRec& pod, int sign);
   // Counters of running and pending pods (sign +1 when a record is stored, -1 when it goes).
-  void Account(const std::pair<std::string, std::string>& key, const PodRec& pod, int sign);
+  void Account(const PodRec& pod, int sign);
+  // A Job's active (unfinished, not deleting) pods: how many, how many bound and where.
+  struct JobView {
+    int active = 0;
+    int bound = 0;
+    std::vector<std::string> nodes;  // of the bound ones
+    std::string record_key, jobset;
+  };
+  JobView ViewOf(const std::string& job) const;
   std::string ComputeRow(const api::StringMap& labels) const;
   void Violation(const std::string& rule, const std::string& text);
   void CheckNode(const std::string& node);
-  void CheckJob(const std::string& job);
+  void CheckJob(const std::string& job, const JobView& view);
   void CheckExclusiveDomain(const std::string& domain);
   void TakeSample(double t_s);
 
@@ -123,7 +131,6 @@ class Observer {
   std::map<std::string, std::map<std::string, int>> job_nodes_;     // job → node → pods bound
   std::map<std::string, std::map<std::string, int>> domain_jobs_;   // "<key>=<path>" → job ("" = other) → pods
   std::map<std::string, std::string> job_exclusive_;                // job → exclusive key
-  std::map<std::string, std::string> job_jobset_;                   // job → jobset
   std::map<std::pair<std::string, std::string>, OpenOccupancy> open_;  // (job, row) → occupancy
   std::vector<Occupancy> occupancies_;
   std::vector<Mark> marks_;
